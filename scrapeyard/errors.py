@@ -1,0 +1,192 @@
+"""Every error scrapeyard raises on purpose, in one tree.
+
+Foreign exceptions (SQLAlchemy, asyncpg, aiohttp, ...) are caught where those libraries
+are called and re-raised as one of these, ``from`` the original. The API and the CLI
+translate this tree into HTTP statuses and exit codes in one place each.
+
+    ScrapeyardError
+    ├── InvalidInput                 bad input; names the field and the problem
+    │   ├── UnknownKind              no job kind of that name is registered
+    │   └── ConfigError              a setting, a config file or a flag is wrong
+    ├── DatabaseError
+    │   ├── DatabaseUnavailable      cannot connect (the password is never shown)
+    │   └── SchemaOutOfDate          migrations are pending; says which command fixes it
+    ├── QueueError
+    │   ├── JobNotFound
+    │   ├── InvalidTransition        e.g. cancelling a job that already finished
+    │   └── LeaseLost                the job was rescued or re-claimed; this worker's
+    │                                writes about it were refused
+    ├── JobError                     raised by job handlers to steer the runner
+    │   ├── RetryLater               retry after a delay the handler chooses
+    │   ├── PermanentError           fail now, do not retry
+    │   └── JobTimeout               the job ran past its timeout (retryable)
+    └── CrawlError
+        ├── FetchError               the page could not be fetched
+        │   ├── FetchTimeout
+        │   ├── ConnectionFailed
+        │   ├── TooManyRedirects
+        │   ├── BodyTooLarge
+        │   └── HostCircuitOpen      the host failed too often; waiting for a cool-down
+        ├── BlockedAddress           the host resolves to a network that is not allowed
+        ├── UnsupportedScheme        only http and https are fetched
+        ├── RobotsDisallowed         robots.txt forbids the URL
+        └── UnsupportedContentType   recorded, not parsed
+"""
+
+from __future__ import annotations
+
+
+class ScrapeyardError(Exception):
+    """Something went wrong in scrapeyard."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or type(self).__name__).strip())
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+class InvalidInput(ScrapeyardError):
+    """Invalid input."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class UnknownKind(InvalidInput):
+    """No job kind of that name is registered."""
+
+    def __init__(self, kind: str, known: list[str]) -> None:
+        self.kind = kind
+        choices = ", ".join(sorted(known)) or "none"
+        super().__init__("kind", f"unknown job kind {kind!r} (registered: {choices})")
+
+
+class ConfigError(InvalidInput):
+    """A setting is invalid."""
+
+
+# -- database -------------------------------------------------------------------------
+
+
+class DatabaseError(ScrapeyardError):
+    """The database failed."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot be reached."""
+
+
+class SchemaOutOfDate(DatabaseError):
+    """The database schema is older than this version of scrapeyard."""
+
+
+# -- queue ----------------------------------------------------------------------------
+
+
+class QueueError(ScrapeyardError):
+    """A queue operation failed."""
+
+
+class JobNotFound(QueueError):
+    """No job with that id exists."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} not found")
+
+
+class InvalidTransition(QueueError):
+    """The job is not in a state that allows this operation."""
+
+    def __init__(self, job_id: int, status: str, action: str) -> None:
+        self.job_id = job_id
+        self.status = status
+        self.action = action
+        super().__init__(f"cannot {action} job {job_id}: it is {status}")
+
+
+class LeaseLost(QueueError):
+    """The job's lease passed to another owner; this worker's writes were refused."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"lease on job {job_id} was lost; the write was refused")
+
+
+# -- raised by job handlers -----------------------------------------------------------
+
+
+class JobError(ScrapeyardError):
+    """A job handler failed in a way that tells the runner what to do next."""
+
+
+class RetryLater(JobError):
+    """Retry this job after ``delay`` seconds (counts as an attempt)."""
+
+    def __init__(self, delay: float, message: str | None = None) -> None:
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        self.delay = float(delay)
+        super().__init__(message or f"retry requested in {delay:g}s")
+
+
+class PermanentError(JobError):
+    """The job failed and retrying will not help."""
+
+
+class JobTimeout(JobError):
+    """The job ran past its timeout."""
+
+
+# -- crawling -------------------------------------------------------------------------
+
+
+class CrawlError(ScrapeyardError):
+    """A page could not be crawled."""
+
+
+class FetchError(CrawlError):
+    """The page could not be fetched."""
+
+
+class FetchTimeout(FetchError):
+    """The server did not answer in time."""
+
+
+class ConnectionFailed(FetchError):
+    """The connection to the server failed."""
+
+
+class TooManyRedirects(FetchError):
+    """The page redirected too many times."""
+
+
+class BodyTooLarge(FetchError):
+    """The response body is larger than the limit."""
+
+
+class HostCircuitOpen(FetchError):
+    """The host failed too many times in a row; requests wait for a cool-down."""
+
+
+class BlockedAddress(CrawlError):
+    """The host resolves to an address in a network that is not allowed."""
+
+
+class UnsupportedScheme(CrawlError):
+    """Only http and https URLs are fetched."""
+
+
+class RobotsDisallowed(CrawlError):
+    """robots.txt does not allow fetching this URL."""
+
+
+class UnsupportedContentType(CrawlError):
+    """The response is not HTML; it is recorded but not parsed."""

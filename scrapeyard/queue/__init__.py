@@ -1,0 +1,1 @@
+"""The durable job queue: jobs as rows in SQLite or PostgreSQL."""

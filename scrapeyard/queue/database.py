@@ -1,0 +1,146 @@
+"""Opening the database: URL handling, engine settings per backend, failures as ours.
+
+SQLite runs in WAL mode with a busy timeout, so readers never block the writer and
+writers from several processes wait their turn instead of failing. Write transactions
+begin with ``BEGIN IMMEDIATE``: a deferred transaction that reads first and writes later
+could find its snapshot stale at the write and fail with "database is locked" no matter
+how long the busy timeout is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from scrapeyard import config, errors
+
+Backend = Literal["sqlite", "postgresql"]
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "scrapeyard_write"
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def async_url(url: str) -> URL:
+    """The URL with the async driver scrapeyard uses for its backend."""
+    try:
+        config.check_database_url(url)
+    except ValueError as exc:
+        raise errors.InvalidInput("database_url", str(exc)) from None
+    parsed = make_url(url)
+    backend = config.BACKENDS[parsed.get_backend_name()]
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def redact(url: str | URL) -> str:
+    """The URL as it may appear in logs and messages: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL may itself hold a password; show nothing
+        return "<database url>"
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and what we know about it; one per process and database URL."""
+
+    engine: AsyncEngine
+    backend: Backend
+    url: str
+    """Redacted: safe to print."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on exit, rolled back on error."""
+        async with self.engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; its transaction is rolled back on exit."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        """Raise ``DatabaseUnavailable`` unless a trivial query succeeds."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except (OSError, sa.exc.SQLAlchemyError) as exc:
+            raise unavailable(self.url, exc) from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def unavailable(url: str, exc: BaseException) -> errors.DatabaseUnavailable:
+    """A ``DatabaseUnavailable`` whose message names the cause but never a password."""
+    cause = getattr(exc, "orig", None) or exc
+    reason = type(cause).__name__
+    detail = str(cause).splitlines()[0] if str(cause) else ""
+    # Driver messages can quote the DSN; strip anything that looks like one.
+    if "://" in detail or "password" in detail.lower():
+        detail = ""
+    text = f"cannot reach the database at {url}: {reason}"
+    return errors.DatabaseUnavailable(f"{text}: {detail}" if detail else text)
+
+
+def open_database(url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
+    """An engine for ``url`` configured for its backend (no connection is made yet)."""
+    driver_url = async_url(url)
+    backend: Backend = "sqlite" if driver_url.get_backend_name() == "sqlite" else "postgresql"
+    options: dict[str, Any] = {
+        "echo": echo,
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
+    if backend == "sqlite":
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        options["pool_size"] = max(pool_size, 5)
+        options["max_overflow"] = pool_size
+    else:
+        options["pool_size"] = pool_size
+        options["max_overflow"] = pool_size
+        options["pool_pre_ping"] = True
+        options["pool_recycle"] = 1800
+    engine = create_async_engine(driver_url, **options)
+    if backend == "sqlite":
+        _configure_sqlite(engine)
+    return Database(engine=engine, backend=backend, url=redact(url))
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver; "begin" below issues BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,152 @@
+"""What differs between SQLite and PostgreSQL, and nothing else.
+
+Three things do: how a point in time is stored (``timestamptz`` on PostgreSQL, Unix
+seconds as a float on SQLite, which has no time type), how the database's clock is read
+(``now()``; SQLite's ``julianday``), and the claim statement (PostgreSQL locks rows with
+``FOR UPDATE SKIP LOCKED`` so concurrent claimers skip each other's rows; SQLite runs one
+writer at a time, so a plain ``UPDATE ... WHERE id IN (SELECT ... LIMIT n)`` is atomic).
+
+Times come from the database's clock, never the caller's, so leases mean the same thing
+on every host that shares a PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+_SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+class Timestamp(sa.types.TypeDecorator[datetime]):
+    """An aware UTC datetime: ``timestamptz`` on PostgreSQL, Unix seconds on SQLite."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Float())
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if dialect.name == "sqlite":
+            return value.timestamp()
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+
+class now(FunctionElement[datetime]):
+    """The database's current time."""
+
+    type = Timestamp()
+    inherit_cache = True
+
+
+class seconds_from_now(FunctionElement[datetime]):
+    """The database's current time plus a number of seconds."""
+
+    type = Timestamp()
+    inherit_cache = True
+
+    def __init__(self, seconds: Any) -> None:
+        super().__init__(sa.cast(seconds, sa.Float()))
+
+
+@compiles(now, "postgresql")
+def _now_postgresql(element: now, compiler: SQLCompiler, **kw: Any) -> str:
+    return "now()"
+
+
+@compiles(now, "sqlite")
+def _now_sqlite(element: now, compiler: SQLCompiler, **kw: Any) -> str:
+    return _SQLITE_NOW
+
+
+@compiles(seconds_from_now, "postgresql")
+def _seconds_from_now_postgresql(
+    element: seconds_from_now, compiler: SQLCompiler, **kw: Any
+) -> str:
+    return f"(now() + ({compiler.process(element.clauses, **kw)}) * interval '1 second')"
+
+
+@compiles(seconds_from_now, "sqlite")
+def _seconds_from_now_sqlite(element: seconds_from_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({_SQLITE_NOW} + ({compiler.process(element.clauses, **kw)}))"
+
+
+def claim_statement(
+    dialect_name: str,
+    jobs: sa.Table,
+    queues: sa.Table,
+    *,
+    queue_names: Sequence[str],
+    limit: int,
+    values: dict[str, Any],
+) -> sa.Update:
+    """``UPDATE`` up to ``limit`` ready jobs to ``values`` and return them, atomically.
+
+    Ready means: status scheduled or queued, ``run_at`` passed, in one of
+    ``queue_names``, and that queue not paused. Highest priority first, then earliest
+    ``run_at``, then insertion order.
+    """
+    ready = (
+        sa.select(jobs.c.id)
+        .where(
+            jobs.c.status.in_(("queued", "scheduled")),
+            jobs.c.queue.in_(list(queue_names)),
+            jobs.c.run_at <= now(),
+            ~sa.exists().where(queues.c.name == jobs.c.queue, queues.c.paused.is_(True)),
+        )
+        .order_by(jobs.c.priority.desc(), jobs.c.run_at, jobs.c.id)
+        .limit(limit)
+    )
+    if dialect_name == "postgresql":
+        # A CTE is evaluated once, so the LIMIT and the row locks apply to one set.
+        picked = ready.with_for_update(skip_locked=True).cte("picked")
+        return (
+            sa.update(jobs)
+            .where(jobs.c.id == picked.c.id)
+            .values(**values)
+            .returning(*jobs.c)
+        )
+    return (
+        sa.update(jobs)
+        .where(jobs.c.id.in_(ready.scalar_subquery()))
+        .values(**values)
+        .returning(*jobs.c)
+    )
+
+
+def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Insert:
+    """``INSERT`` a job unless an unfinished job holds its ``unique_key`` (then nothing).
+
+    Both backends accept the same ``ON CONFLICT (col) WHERE ... DO NOTHING``, naming the
+    partial unique index; only the construct comes from a dialect module.
+    """
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    return insert(jobs).on_conflict_do_nothing(
+        index_elements=["unique_key"],
+        index_where=sa.text("unique_key IS NOT NULL AND status IN ('scheduled', 'queued', 'running')"),
+    )

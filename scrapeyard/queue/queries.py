@@ -1,0 +1,163 @@
+"""Read-only questions about jobs: one job, a filtered page of them, counts, history."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from scrapeyard import errors
+from scrapeyard.queue import database
+from scrapeyard.queue.database import Database
+from scrapeyard.queue.jobs import Job, JobEvent, JobStatus
+from scrapeyard.queue.tables import job_events, jobs, queues
+
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs to list; every field is optional and they combine with AND."""
+
+    status: Sequence[JobStatus] = ()
+    queue: str | None = None
+    kind: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of jobs, newest first, and the cursor of the next page (``None``: last)."""
+
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"j{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("j"):
+            raise ValueError
+        return int(raw[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise errors.InvalidInput("cursor", "is not a cursor this API returned") from None
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """A queue as an operator sees it."""
+
+    name: str
+    paused: bool
+    counts: dict[str, int]
+
+
+class JobQueries:
+    """Read-only access to jobs; ``JobStore`` adds the transitions."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _rows(self, stmt: sa.Select[tuple[object, ...]]) -> list[sa.RowMapping]:
+        try:
+            async with self.db.read() as conn:
+                return list((await conn.execute(stmt)).mappings().all())
+        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise database.unavailable(self.db.url, exc) from exc
+
+    async def get(self, job_id: int) -> Job:
+        """One job; ``JobNotFound`` if there is none with that id."""
+        rows = await self._rows(sa.select(jobs).where(jobs.c.id == job_id))
+        if not rows:
+            raise errors.JobNotFound(job_id)
+        return Job.from_row(rows[0])
+
+    async def get_many(self, job_ids: Sequence[int]) -> dict[int, Job]:
+        """The jobs among ``job_ids`` that exist, by id."""
+        rows = await self._rows(sa.select(jobs).where(jobs.c.id.in_(list(job_ids))))
+        return {row["id"]: Job.from_row(row) for row in rows}
+
+    async def list_jobs(
+        self,
+        where: JobFilter | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """A page of jobs matching ``where``, newest first."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise errors.InvalidInput("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        where = where or JobFilter()
+        stmt = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit + 1)
+        if where.status:
+            stmt = stmt.where(jobs.c.status.in_([str(s) for s in where.status]))
+        if where.queue is not None:
+            stmt = stmt.where(jobs.c.queue == where.queue)
+        if where.kind is not None:
+            stmt = stmt.where(jobs.c.kind == where.kind)
+        if where.created_after is not None:
+            stmt = stmt.where(jobs.c.created_at >= where.created_after)
+        if where.created_before is not None:
+            stmt = stmt.where(jobs.c.created_at < where.created_before)
+        if cursor is not None:
+            stmt = stmt.where(jobs.c.id < decode_cursor(cursor))
+        rows = await self._rows(stmt)
+        page = [Job.from_row(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(page, encode_cursor(page[-1].id) if more and page else None)
+
+    async def counts(self) -> dict[str, dict[str, int]]:
+        """Jobs per queue and status: ``{"default": {"queued": 3, ...}}``."""
+        stmt = sa.select(jobs.c.queue, jobs.c.status, sa.func.count().label("n")).group_by(
+            jobs.c.queue, jobs.c.status
+        )
+        result: dict[str, dict[str, int]] = {}
+        for row in await self._rows(stmt):
+            result.setdefault(row["queue"], {})[row["status"]] = row["n"]
+        return result
+
+    async def status_counts(self) -> dict[str, int]:
+        """Jobs per status over every queue, every status present (zero or more)."""
+        totals = {str(status): 0 for status in JobStatus}
+        for by_status in (await self.counts()).values():
+            for status, count in by_status.items():
+                totals[status] += count
+        return totals
+
+    async def queues(self) -> list[QueueInfo]:
+        """Every queue that has jobs or settings, with counts and whether it is paused."""
+        counts = await self.counts()
+        paused = await self.paused_queues()
+        names = sorted(set(counts) | set(paused))
+        return [QueueInfo(name, name in paused, counts.get(name, {})) for name in names]
+
+    async def paused_queues(self) -> set[str]:
+        rows = await self._rows(sa.select(queues.c.name).where(queues.c.paused.is_(True)))
+        return {row["name"] for row in rows}
+
+    async def events(self, job_id: int) -> list[JobEvent]:
+        """A job's history, oldest first."""
+        await self.get(job_id)
+        rows = await self._rows(
+            sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
+        )
+        return [JobEvent.from_row(row) for row in rows]
+
+    async def next_run_at(self, queue_names: Sequence[str]) -> datetime | None:
+        """When the earliest waiting job in ``queue_names`` becomes ready."""
+        stmt = sa.select(sa.func.min(jobs.c.run_at).label("next")).where(
+            jobs.c.status.in_((str(JobStatus.SCHEDULED), str(JobStatus.QUEUED))),
+            jobs.c.queue.in_(list(queue_names)),
+        )
+        rows = await self._rows(stmt)
+        value = rows[0]["next"] if rows else None
+        return value if isinstance(value, datetime) else None

@@ -1,0 +1,115 @@
+"""The schema, as SQLAlchemy Core tables. Migrations must produce exactly this."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from scrapeyard.queue.dialects import JSON, Timestamp
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid); BIGINT would not.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+_STATUSES = "'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'"
+_UNFINISHED = "status IN ('scheduled', 'queued', 'running')"
+_READY = "status IN ('scheduled', 'queued')"
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("queue", sa.String(100), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("run_at", Timestamp, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("retry", JSON, nullable=False),
+    sa.Column("timeout", sa.Float, nullable=True),
+    sa.Column("unique_key", sa.String(255), nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_token", sa.String(32), nullable=True),
+    sa.Column("lease_expires_at", Timestamp, nullable=True),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False),
+    sa.Column("progress", JSON, nullable=True),
+    sa.Column("result", JSON, nullable=True),
+    sa.Column("error", JSON, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=True),
+    sa.Column("finished_at", Timestamp, nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+    # The claim reads this index in order: ready jobs of a queue by priority, then time.
+    sa.Index(
+        "ix_jobs_ready",
+        "queue",
+        sa.text("priority DESC"),
+        "run_at",
+        "id",
+        sqlite_where=sa.text(_READY),
+        postgresql_where=sa.text(_READY),
+    ),
+    # The rescuer looks for running jobs whose lease ran out.
+    sa.Index(
+        "ix_jobs_lease_expires_at",
+        "lease_expires_at",
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    ),
+    # At most one unfinished job per unique key; finished jobs free their key.
+    sa.Index(
+        "uq_jobs_unique_key",
+        "unique_key",
+        unique=True,
+        sqlite_where=sa.text(f"unique_key IS NOT NULL AND {_UNFINISHED}"),
+        postgresql_where=sa.text(f"unique_key IS NOT NULL AND {_UNFINISHED}"),
+    ),
+    sa.Index("ix_jobs_status_id", "status", "id"),
+    sa.Index("ix_jobs_queue_status", "queue", "status"),
+    sa.Index("ix_jobs_kind_id", "kind", "id"),
+    sa.Index("ix_jobs_created_at", "created_at"),
+    sa.Index(
+        "ix_jobs_finished_at",
+        "finished_at",
+        sqlite_where=sa.text("finished_at IS NOT NULL"),
+        postgresql_where=sa.text("finished_at IS NOT NULL"),
+    ),
+)
+
+job_events = sa.Table(
+    "job_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "job_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("worker", sa.String(200), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("data", JSON, nullable=True),
+    sa.Index("ix_job_events_job_id_id", "job_id", "id"),
+)
+
+queues = sa.Table(
+    "queues",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)

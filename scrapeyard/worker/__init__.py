@@ -1,0 +1,1 @@
+"""Running jobs: handlers by kind, the per-job runner, worker processes and supervision."""
