@@ -5,12 +5,15 @@ from scrapeyard.errors import PermanentError, RetryLater, ScrapeyardError
 from scrapeyard.queue.jobs import Job, JobSpec, JobStatus
 from scrapeyard.queue.retry import RetryPolicy
 from scrapeyard.queue.store import JobStore
+from scrapeyard.worker.context import JobContext
+from scrapeyard.worker.events import on
 from scrapeyard.worker.handlers import job_kind
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Job",
+    "JobContext",
     "JobSpec",
     "JobStatus",
     "JobStore",
@@ -20,5 +23,6 @@ __all__ = [
     "ScrapeyardError",
     "__version__",
     "job_kind",
+    "on",
     "open_store",
 ]

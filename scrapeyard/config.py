@@ -93,10 +93,22 @@ class QueueSettings(_Section):
     """How jobs are leased, woken up and kept."""
 
     lease_duration: Duration = Field(30.0, gt=0, description="A claimed job's lease.")
+    heartbeat_interval: Duration = Field(
+        5.0, gt=0, description="How often workers renew leases and report in."
+    )
     poll_interval: Duration = Field(
         0.25, gt=0, description="How often an idle worker looks for jobs without a wake-up."
     )
     retention: Duration = Field(7 * 86400.0, description="Finished jobs kept this long.")
+
+    @pydantic.model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> QueueSettings:
+        if self.lease_duration < 2 * self.heartbeat_interval:
+            raise ValueError(
+                "queue.lease_duration must be at least twice queue.heartbeat_interval, "
+                "or leases expire between heartbeats"
+            )
+        return self
 
 
 class RetrySettings(_Section):
@@ -176,8 +188,8 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _YamlValues(settings_cls))
 
 
-_yaml_values: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "scrapeyard_yaml_values", default={}
+_yaml_values: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "scrapeyard_yaml_values", default=None
 )
 
 
@@ -185,10 +197,10 @@ class _YamlValues(PydanticBaseSettingsSource):
     """The values read from the YAML file by ``load_settings``."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _yaml_values.get().get(field_name), field_name, False
+        return (_yaml_values.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_yaml_values.get())
+        return dict(_yaml_values.get() or {})
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ translate this tree into HTTP statuses and exit codes in one place each.
     ├── JobError                     raised by job handlers to steer the runner
     │   ├── RetryLater               retry after a delay the handler chooses
     │   ├── PermanentError           fail now, do not retry
+    │   ├── JobCancelled             the handler stopped because cancellation was requested
     │   └── JobTimeout               the job ran past its timeout (retryable)
     └── CrawlError
         ├── FetchError               the page could not be fetched
@@ -139,6 +140,10 @@ class RetryLater(JobError):
 
 class PermanentError(JobError):
     """The job failed and retrying will not help."""
+
+
+class JobCancelled(JobError):
+    """The job stopped because its cancellation was requested."""
 
 
 class JobTimeout(JobError):

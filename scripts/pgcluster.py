@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster on a free loopback port, for tests and benchmarks.
 
     python scripts/pgcluster.py start DIR [--durable]   # prints the database URL
+    python scripts/pgcluster.py restart DIR              # same port, new server process
     python scripts/pgcluster.py stop DIR
 
 Installs Debian's ``postgresql`` with apt-get when no server binaries are found. As
@@ -142,14 +143,30 @@ def stop(directory: Path) -> None:
     )
 
 
+def restart(directory: Path) -> None:
+    """Stop the server abruptly-but-cleanly and start it again on the same port."""
+    bindir = ensure_installed()
+    data = directory / "data"
+    subprocess.run(
+        _as_server_user(
+            [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60", "restart"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    _wait_ready(int((directory / "port").read_text()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("action", choices=["start", "stop", "restart"])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--durable", action="store_true", help="keep fsync on")
     args = parser.parse_args()
     if args.action == "start":
         print(start(args.directory.resolve(), args.durable))
+    elif args.action == "restart":
+        restart(args.directory.resolve())
     else:
         stop(args.directory.resolve())
 

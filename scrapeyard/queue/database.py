@@ -25,6 +25,24 @@ from scrapeyard import config, errors
 Backend = Literal["sqlite", "postgresql"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLSTATE classes and codes that mean "the server is not there right now":
+# 08 connection exception, 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+# connect now (starting up or shutting down).
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached or went away."""
+    if isinstance(exc, OSError | sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        return state.startswith(_UNREACHABLE_SQLSTATES)
+    return False
+
+
 _WRITE_OPTION = "scrapeyard_write"
 
 
@@ -67,24 +85,41 @@ class Database:
         return self.backend == "sqlite"
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed on exit, rolled back on error."""
-        async with self.engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
-            yield conn
+    async def write(self, *, durable: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on exit, rolled back on error.
+
+        ``durable=False`` lets PostgreSQL acknowledge the commit before it reaches disk
+        (``synchronous_commit = off``): a server crash may forget the last fraction of a
+        second of such commits, never corrupt anything. The queue uses it for claims,
+        heartbeats and completions, which a lost commit merely repeats (the job runs
+        again); never for accepting jobs. Connection failures, inside the block or at
+        commit, raise ``DatabaseUnavailable``.
+        """
+        try:
+            async with self.engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
+                if not durable and self.backend == "postgresql":
+                    await conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+                yield conn
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise unavailable(self.url, exc) from exc
+            raise
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads; its transaction is rolled back on exit."""
-        async with self.engine.connect() as conn:
-            yield conn
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise unavailable(self.url, exc) from exc
+            raise
 
     async def ping(self) -> None:
         """Raise ``DatabaseUnavailable`` unless a trivial query succeeds."""
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except (OSError, sa.exc.SQLAlchemyError) as exc:
-            raise unavailable(self.url, exc) from exc
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

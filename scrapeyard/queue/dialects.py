@@ -125,12 +125,7 @@ def claim_statement(
     if dialect_name == "postgresql":
         # A CTE is evaluated once, so the LIMIT and the row locks apply to one set.
         picked = ready.with_for_update(skip_locked=True).cte("picked")
-        return (
-            sa.update(jobs)
-            .where(jobs.c.id == picked.c.id)
-            .values(**values)
-            .returning(*jobs.c)
-        )
+        return sa.update(jobs).where(jobs.c.id == picked.c.id).values(**values).returning(*jobs.c)
     return (
         sa.update(jobs)
         .where(jobs.c.id.in_(ready.scalar_subquery()))
@@ -139,14 +134,32 @@ def claim_statement(
     )
 
 
+def _insert(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` with ``ON CONFLICT`` support; both backends spell it the same."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Insert:
     """``INSERT`` a job unless an unfinished job holds its ``unique_key`` (then nothing).
 
-    Both backends accept the same ``ON CONFLICT (col) WHERE ... DO NOTHING``, naming the
-    partial unique index; only the construct comes from a dialect module.
+    ``ON CONFLICT (unique_key) WHERE ... DO NOTHING`` names the partial unique index.
     """
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    return insert(jobs).on_conflict_do_nothing(
+    return _insert(dialect_name, jobs).on_conflict_do_nothing(
         index_elements=["unique_key"],
-        index_where=sa.text("unique_key IS NOT NULL AND status IN ('scheduled', 'queued', 'running')"),
+        index_where=sa.text(
+            "unique_key IS NOT NULL AND status IN ('scheduled', 'queued', 'running')"
+        ),
+    )
+
+
+def upsert_queue(dialect_name: str, queues: sa.Table, name: str, *, paused: bool) -> sa.Insert:
+    """Create or update a queue's settings row."""
+    return (
+        _insert(dialect_name, queues)
+        .values(name=name, paused=paused, updated_at=now())
+        .on_conflict_do_update(
+            index_elements=["name"], set_={"paused": paused, "updated_at": now()}
+        )
     )

@@ -186,7 +186,7 @@ class Job:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Job:
+    def from_row(cls, row: Mapping[Any, Any]) -> Job:
         return cls(
             id=row["id"],
             kind=row["kind"],
@@ -268,7 +268,7 @@ class JobEvent:
     data: dict[str, Any] | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> JobEvent:
+    def from_row(cls, row: Mapping[Any, Any]) -> JobEvent:
         return cls(
             id=row["id"],
             job_id=row["job_id"],

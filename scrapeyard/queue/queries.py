@@ -11,7 +11,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from scrapeyard import errors
-from scrapeyard.queue import database
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.jobs import Job, JobEvent, JobStatus
 from scrapeyard.queue.tables import job_events, jobs, queues
@@ -68,11 +67,8 @@ class JobQueries:
         self.db = db
 
     async def _rows(self, stmt: sa.Select[tuple[object, ...]]) -> list[sa.RowMapping]:
-        try:
-            async with self.db.read() as conn:
-                return list((await conn.execute(stmt)).mappings().all())
-        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            raise database.unavailable(self.db.url, exc) from exc
+        async with self.db.read() as conn:
+            return list((await conn.execute(stmt)).mappings().all())
 
     async def get(self, job_id: int) -> Job:
         """One job; ``JobNotFound`` if there is none with that id."""

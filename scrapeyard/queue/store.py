@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from scrapeyard import errors
-from scrapeyard.queue import database, dialects, jobs, queries, retry, wakeup
+from scrapeyard.queue import dialects, jobs, queries, retry, wakeup
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.dialects import now, seconds_from_now
 from scrapeyard.queue.jobs import EventType, Job, JobSpec, JobStatus
@@ -50,6 +50,11 @@ _INSERT_TIMES = {
 }
 _INSERT_JOB = sa.insert(jobs_table).values(**_INSERT_TIMES)
 _INSERT_EVENT = sa.insert(job_events).values(at=now())
+_SET_RESULT = (
+    sa.update(jobs_table)
+    .where(jobs_table.c.id == sa.bindparam("b_id"))
+    .values(result=sa.bindparam("b_result", type_=dialects.JSON))
+)
 _EVENT_KEYS = ("job_id", "type", "attempt", "worker", "message", "data")
 
 
@@ -116,8 +121,9 @@ class JobStore(queries.JobQueries):
     """Every job operation on one ``Database``: the reads of ``JobQueries``, plus transitions.
 
     ``kinds``, when given, is the catalogue of registered job kinds: enqueueing any
-    other kind is refused, and a kind's defaults fill what a ``JobSpec`` leaves out. ``wakeup`` is signalled after jobs become ready, so claim loops in
-    this process wake at once.
+    other kind is refused, and a kind's defaults fill what a ``JobSpec`` leaves out.
+    ``wakeup_signal`` is signalled after jobs become ready, so claim loops in this
+    process wake at once.
     """
 
     def __init__(
@@ -148,27 +154,46 @@ class JobStore(queries.JobQueries):
             yield conn
 
     @contextlib.asynccontextmanager
-    async def _write(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+    async def _write(
+        self, conn: AsyncConnection | None, *, durable: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
+        """``conn`` if the caller has a transaction going, else a new one.
+
+        ``durable=False`` is for transitions a lost commit would merely repeat (see
+        ``Database.write``).
+        """
         if conn is not None:
             yield conn
             return
-        try:
-            async with self.db.write() as new_conn:
-                yield new_conn
-        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            raise database.unavailable(self.db.url, exc) from exc
+        async with self.db.write(durable=durable) as new_conn:
+            yield new_conn
 
     async def _record(self, conn: AsyncConnection, events: list[dict[str, Any]]) -> None:
         if events:
             await conn.execute(_INSERT_EVENT, events)
 
+    async def _record_for(
+        self, conn: AsyncConnection, type_: EventType, job_ids: Sequence[int]
+    ) -> None:
+        """One event per job, from the jobs' own rows (attempt and lease owner)."""
+        if not job_ids:
+            return
+        source = sa.select(
+            jobs_table.c.id,
+            sa.literal(str(type_)),
+            now(),
+            jobs_table.c.attempts,
+            jobs_table.c.lease_owner,
+        ).where(jobs_table.c.id.in_(list(job_ids)))
+        await conn.execute(
+            sa.insert(job_events).from_select(["job_id", "type", "at", "attempt", "worker"], source)
+        )
+
     async def _notify(self, conn: AsyncConnection, queue_names: Collection[str]) -> None:
         """Tell other hosts' workers (PostgreSQL, on commit) and this process's."""
         if self._dialect == "postgresql":
             for name in sorted(set(queue_names)):
-                await conn.execute(
-                    sa.select(sa.func.pg_notify(wakeup.CHANNEL, sa.literal(name)))
-                )
+                await conn.execute(sa.select(sa.func.pg_notify(wakeup.CHANNEL, sa.literal(name))))
         for name in set(queue_names):
             self.wakeup.notify(name)
 
@@ -218,9 +243,7 @@ class JobStore(queries.JobQueries):
             await self._notify(tx, [job.queue])
         return job
 
-    async def _enqueue_unique(
-        self, tx: AsyncConnection, row: dict[str, Any]
-    ) -> tuple[Job, bool]:
+    async def _enqueue_unique(self, tx: AsyncConnection, row: dict[str, Any]) -> tuple[Job, bool]:
         """The job inserted, or the unfinished one holding the key; True if inserted."""
         # The holder of the key may finish between our INSERT and SELECT; try again then.
         for _ in range(5):
@@ -309,15 +332,13 @@ class JobStore(queries.JobQueries):
                 "updated_at": now(),
             },
         )
-        async with self._write(None) as tx:
+        async with self._write(None, durable=False) as tx:
             rows = (await tx.execute(stmt)).mappings().all()
             claimed = sorted(
                 (Job.from_row(row) for row in rows),
                 key=lambda job: (-job.priority, job.run_at, job.id),
             )
-            await self._record(
-                tx, [_event(job.id, EventType.STARTED, job.attempts, worker) for job in claimed]
-            )
+            await self._record_for(tx, EventType.STARTED, [job.id for job in claimed])
         return claimed
 
     async def heartbeat(self, worker: str, *, lease: float | None = None) -> dict[int, Lease]:
@@ -333,7 +354,7 @@ class JobStore(queries.JobQueries):
             .values(lease_expires_at=seconds_from_now(lease or self.defaults.lease_duration))
             .returning(jobs_table.c.id, jobs_table.c.lease_token, jobs_table.c.cancel_requested)
         )
-        async with self._write(None) as tx:
+        async with self._write(None, durable=False) as tx:
             rows = (await tx.execute(stmt)).all()
         return {row.id: Lease(row.lease_token, bool(row.cancel_requested)) for row in rows}
 
@@ -359,42 +380,31 @@ class JobStore(queries.JobQueries):
         """Mark many jobs succeeded in one transaction; the ids refused as not ours."""
         if not done:
             return []
-        stmt = (
+        ours = sa.tuple_(jobs_table.c.id, jobs_table.c.lease_token).in_(
+            [(job.id, job.lease_token) for job, _ in done]
+        )
+        finish = (
             sa.update(jobs_table)
-            .where(
-                jobs_table.c.id == sa.bindparam("b_id"),
-                jobs_table.c.status == _RUNNING,
-                jobs_table.c.lease_token == sa.bindparam("b_token"),
-            )
+            .where(ours, jobs_table.c.status == _RUNNING)
             .values(
                 status=str(JobStatus.SUCCEEDED),
-                result=sa.bindparam("b_result", type_=dialects.JSON),
                 lease_expires_at=None,
                 finished_at=now(),
                 updated_at=now(),
             )
+            .returning(jobs_table.c.id)
         )
-        params = [{"b_id": j.id, "b_token": j.lease_token, "b_result": r} for j, r in done]
-        by_id = {job.id: job for job, _ in done}
-        async with self._write(conn) as tx:
-            await tx.execute(stmt, params)
-            # executemany gives no per-row counts: read back which rows are now ours.
-            rows = await tx.execute(
-                sa.select(jobs_table.c.id, jobs_table.c.lease_token).where(
-                    jobs_table.c.id.in_(list(by_id)),
-                    jobs_table.c.status == str(JobStatus.SUCCEEDED),
-                )
-            )
-            succeeded = {row.id for row in rows if row.lease_token == by_id[row.id].lease_token}
-            await self._record(
-                tx,
-                [
-                    _event(job.id, EventType.SUCCEEDED, job.attempts, job.lease_owner)
-                    for job in by_id.values()
-                    if job.id in succeeded
-                ],
-            )
-        return [job_id for job_id in by_id if job_id not in succeeded]
+        async with self._write(conn, durable=False) as tx:
+            succeeded = set((await tx.execute(finish)).scalars())
+            results = [
+                {"b_id": job.id, "b_result": result}
+                for job, result in done
+                if result is not None and job.id in succeeded
+            ]
+            if results:
+                await tx.execute(_SET_RESULT, results)
+            await self._record_for(tx, EventType.SUCCEEDED, sorted(succeeded))
+        return [job.id for job, _ in done if job.id not in succeeded]
 
     async def fail(
         self,
@@ -444,7 +454,7 @@ class JobStore(queries.JobQueries):
             )
             .returning(jobs_table.c.id)
         )
-        async with self._write(conn) as tx:
+        async with self._write(conn, durable=False) as tx:
             if (await tx.execute(stmt)).one_or_none() is None:
                 raise errors.LeaseLost(job.id)
             await self._record(tx, [event])
@@ -467,7 +477,7 @@ class JobStore(queries.JobQueries):
             )
             .returning(jobs_table.c.id)
         )
-        async with self._write(conn) as tx:
+        async with self._write(conn, durable=False) as tx:
             if (await tx.execute(stmt)).one_or_none() is None:
                 raise errors.LeaseLost(job.id)
             await self._record(
@@ -489,7 +499,7 @@ class JobStore(queries.JobQueries):
             )
             .returning(jobs_table.c.id)
         )
-        async with self._write(conn) as tx:
+        async with self._write(conn, durable=False) as tx:
             if (await tx.execute(stmt)).one_or_none() is None:
                 raise errors.LeaseLost(job.id)
             await self._record(
@@ -505,7 +515,7 @@ class JobStore(queries.JobQueries):
             .values(progress=dict(progress), updated_at=now())
             .returning(jobs_table.c.id)
         )
-        async with self._write(conn) as tx:
+        async with self._write(conn, durable=False) as tx:
             if (await tx.execute(stmt)).one_or_none() is None:
                 raise errors.LeaseLost(job.id)
 
@@ -611,15 +621,7 @@ class JobStore(queries.JobQueries):
     async def set_paused(self, queue_name: str, paused: bool) -> None:
         """Pause or resume a queue: workers claim nothing from a paused queue."""
         jobs.validate_name("queue", queue_name)
-        insert = (
-            dialects.postgresql.insert(queues)
-            if self._dialect == "postgresql"
-            else dialects.sqlite.insert(queues)
-        )
-        stmt = insert.values(name=queue_name, paused=paused, updated_at=now())
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["name"], set_={"paused": paused, "updated_at": now()}
-        )
+        stmt = dialects.upsert_queue(self._dialect, queues, queue_name, paused=paused)
         async with self._write(None) as tx:
             await tx.execute(stmt)
             if not paused:
@@ -646,9 +648,7 @@ class JobStore(queries.JobQueries):
         that used them all fails, so a job that kills its worker every time ends
         visibly instead of looping; one whose cancellation was requested is cancelled.
         """
-        expired = sa.and_(
-            jobs_table.c.status == _RUNNING, jobs_table.c.lease_expires_at < now()
-        )
+        expired = sa.and_(jobs_table.c.status == _RUNNING, jobs_table.c.lease_expires_at < now())
         lost = {
             "type": "LeaseExpired",
             "message": "the worker running this job stopped renewing its lease",
@@ -661,7 +661,7 @@ class JobStore(queries.JobQueries):
             jobs_table.c.lease_owner,
             jobs_table.c.queue,
         )
-        async with self._write(None) as tx:
+        async with self._write(None, durable=False) as tx:
             cancelled = (
                 await tx.execute(
                     sa.update(jobs_table)
@@ -734,13 +734,11 @@ class JobStore(queries.JobQueries):
         """
         stmt = (
             sa.update(jobs_table)
-            .where(
-                jobs_table.c.status == str(JobStatus.SCHEDULED), jobs_table.c.run_at <= now()
-            )
+            .where(jobs_table.c.status == str(JobStatus.SCHEDULED), jobs_table.c.run_at <= now())
             .values(status=str(JobStatus.QUEUED), updated_at=now())
             .returning(jobs_table.c.queue)
         )
-        async with self._write(None) as tx:
+        async with self._write(None, durable=False) as tx:
             promoted = (await tx.execute(stmt)).scalars().all()
             if promoted:
                 await self._notify(tx, set(promoted))
@@ -768,4 +766,3 @@ class JobStore(queries.JobQueries):
             total += len(deleted)
             if len(deleted) < batch:
                 return total
-

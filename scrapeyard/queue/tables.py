@@ -50,16 +50,6 @@ jobs = sa.Table(
     sa.Column("finished_at", Timestamp, nullable=True),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.CheckConstraint(f"status IN ({_STATUSES})", name="status"),
-    # The claim reads this index in order: ready jobs of a queue by priority, then time.
-    sa.Index(
-        "ix_jobs_ready",
-        "queue",
-        sa.text("priority DESC"),
-        "run_at",
-        "id",
-        sqlite_where=sa.text(_READY),
-        postgresql_where=sa.text(_READY),
-    ),
     # The rescuer looks for running jobs whose lease ran out.
     sa.Index(
         "ix_jobs_lease_expires_at",
@@ -87,6 +77,17 @@ jobs = sa.Table(
     ),
 )
 
+# The claim reads this index in order: ready jobs of a queue by priority, then time.
+sa.Index(
+    "ix_jobs_ready",
+    jobs.c.queue,
+    jobs.c.priority.desc(),
+    jobs.c.run_at,
+    jobs.c.id,
+    sqlite_where=sa.text(_READY),
+    postgresql_where=sa.text(_READY),
+)
+
 job_events = sa.Table(
     "job_events",
     metadata,
@@ -112,4 +113,25 @@ queues = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("supervisor", sa.String(200), nullable=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("queues", JSON, nullable=False),
+    sa.Column("concurrency", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("jobs_running", sa.Integer, nullable=False),
+    sa.Column("jobs_succeeded", sa.BigInteger, nullable=False),
+    sa.Column("jobs_failed", sa.BigInteger, nullable=False),
+    sa.Column("rss_bytes", sa.BigInteger, nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.CheckConstraint("state IN ('starting', 'running', 'draining', 'stopped')", name="state"),
+    sa.Index("ix_workers_last_seen_at", "last_seen_at"),
 )

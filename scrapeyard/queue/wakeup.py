@@ -85,7 +85,7 @@ class PostgresListener:
                     driver = raw.driver_connection
                     assert driver is not None
                     lost = asyncio.Event()
-                    driver.add_termination_listener(lambda _c: lost.set())
+                    driver.add_termination_listener(lambda _c, lost=lost: lost.set())
                     await driver.add_listener(CHANNEL, self._on_notify)
                     try:
                         self.connected.set()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from scrapeyard.queue import jobs
 if TYPE_CHECKING:
     from scrapeyard.worker.context import JobContext
 
-Handler = Callable[["JobContext"], Awaitable[Any]]
+Handler = Callable[["JobContext"], Coroutine[Any, Any, Any]]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Create Date: 2026-11-25
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,7 +25,7 @@ READY = "status IN ('scheduled', 'queued')"
 UNFINISHED = "status IN ('scheduled', 'queued', 'running')"
 
 
-def _where(clause: str) -> dict[str, sa.TextClause]:
+def _where(clause: str) -> dict[str, Any]:
     return {"sqlite_where": sa.text(clause), "postgresql_where": sa.text(clause)}
 
 
@@ -61,7 +62,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
     )
     op.create_index(
-        "ix_jobs_ready", "jobs", ["queue", sa.text("priority DESC"), "run_at", "id"], **_where(READY)
+        "ix_jobs_ready",
+        "jobs",
+        ["queue", sa.desc(sa.column("priority")), "run_at", "id"],
+        **_where(READY),
     )
     op.create_index(
         "ix_jobs_lease_expires_at", "jobs", ["lease_expires_at"], **_where("status = 'running'")

@@ -1,0 +1,6 @@
+"""``python -m scrapeyard``."""
+
+from scrapeyard.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Dependencies point one way: errors <- config <- {queue, crawl} <- worker <- api/web <- cli.
+
+``queue`` and ``crawl`` never import each other; the crawler writes through protocols
+that ``worker`` fills in with the SQL store.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import scrapeyard
+
+PACKAGE = Path(scrapeyard.__file__).parent
+
+FORBIDDEN = {
+    "errors": ("scrapeyard.",),
+    "config": (
+        "scrapeyard.queue",
+        "scrapeyard.crawl",
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.cli",
+    ),
+    "queue": (
+        "scrapeyard.crawl",
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.cli",
+    ),
+    "crawl": (
+        "scrapeyard.queue",
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.cli",
+    ),
+    "worker": ("scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
+    "api": ("scrapeyard.cli",),
+    "web": ("scrapeyard.cli",),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _files(layer: str) -> list[Path]:
+    single = PACKAGE / f"{layer}.py"
+    return [single] if single.exists() else sorted((PACKAGE / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_imports_only_what_lies_below_it(layer: str) -> None:
+    offenders = {
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _files(layer)
+        for name in _imports(path)
+        if name.startswith(FORBIDDEN[layer])
+        or name in {prefix.rstrip(".") for prefix in FORBIDDEN[layer]}
+    }
+    assert offenders == set()
