@@ -1,0 +1,1 @@
+"""The crawl engine: URLs, the SSRF guard, fetching, robots.txt, sitemaps and extraction."""
