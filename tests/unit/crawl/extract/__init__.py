@@ -1,0 +1,1 @@
+"""Tests of the extraction layer, one module per format."""
