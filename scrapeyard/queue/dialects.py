@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -163,3 +164,57 @@ def upsert_queue(dialect_name: str, queues: sa.Table, name: str, *, paused: bool
             index_elements=["name"], set_={"paused": paused, "updated_at": now()}
         )
     )
+
+
+# PostgreSQL takes a whole batch of jobs as one set of arrays: one statement, one round
+# trip, and the "enqueued" events written by the same statement. The column list is
+# the jobs table's (tables.py); the migration test keeps the two in step.
+_POSTGRES_BULK_ENQUEUE = sa.text(
+    """
+    WITH batch AS (
+        SELECT * FROM unnest(
+            CAST(:kind AS text[]), CAST(:queue AS text[]), CAST(:payload AS text[]),
+            CAST(:priority AS integer[]), CAST(:status AS text[]),
+            CAST(:run_at AS timestamptz[]), CAST(:delay AS float8[]),
+            CAST(:max_attempts AS integer[]), CAST(:retry AS text[]),
+            CAST(:timeout AS float8[])
+        ) AS b(kind, queue, payload, priority, status, run_at, delay, max_attempts, retry,
+               timeout)
+    ), inserted AS (
+        INSERT INTO jobs (kind, queue, payload, priority, status, run_at, attempts,
+                          max_attempts, retry, timeout, cancel_requested, created_at,
+                          updated_at)
+        SELECT kind, queue, CAST(payload AS jsonb), priority, status,
+               coalesce(run_at, now() + delay * interval '1 second'), 0, max_attempts,
+               CAST(retry AS jsonb), timeout, false, now(), now()
+        FROM batch
+        RETURNING id
+    ), events AS (
+        INSERT INTO job_events (job_id, type, at, attempt)
+        SELECT id, 'enqueued', now(), 0 FROM inserted
+    )
+    SELECT id FROM inserted ORDER BY id
+    """
+)
+
+
+def postgres_bulk_enqueue(rows: Sequence[dict[str, Any]]) -> tuple[sa.TextClause, dict[str, Any]]:
+    """The statement and parameters that insert ``rows`` (the store's job rows).
+
+    Ids come back ascending, which is the order of ``rows``: the sequence hands them
+    out as ``unnest`` produces the rows.
+    """
+    dumps = orjson.dumps
+    params = {
+        "kind": [row["kind"] for row in rows],
+        "queue": [row["queue"] for row in rows],
+        "payload": [dumps(row["payload"]).decode() for row in rows],
+        "priority": [row["priority"] for row in rows],
+        "status": [row["status"] for row in rows],
+        "run_at": [row["explicit_run_at"] for row in rows],
+        "delay": [row["delay_s"] for row in rows],
+        "max_attempts": [row["max_attempts"] for row in rows],
+        "retry": [dumps(row["retry"]).decode() for row in rows],
+        "timeout": [row["timeout"] for row in rows],
+    }
+    return _POSTGRES_BULK_ENQUEUE, params

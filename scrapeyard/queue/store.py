@@ -38,6 +38,8 @@ from scrapeyard.queue.tables import jobs as jobs_table
 _UNFINISHED = [str(s) for s in jobs.UNFINISHED_STATUSES]
 _FINISHED = [str(s) for s in jobs.FINISHED_STATUSES]
 _RUNNING = str(JobStatus.RUNNING)
+_QUEUED = str(JobStatus.QUEUED)
+_SCHEDULED = str(JobStatus.SCHEDULED)
 
 # Computed in the database, from its clock: an explicit run_at, or now plus a delay.
 _INSERT_TIMES = {
@@ -104,11 +106,6 @@ def _event(
         "message": message,
         "data": data,
     }
-
-
-def _first(*values: Any) -> Any:
-    """The first value that is not ``None``."""
-    return next((value for value in values if value is not None), None)
 
 
 def _error_message(error: Mapping[str, Any]) -> str:
@@ -205,25 +202,30 @@ class JobStore(queries.JobQueries):
             if spec.kind not in self.kinds:
                 raise errors.UnknownKind(spec.kind, list(self.kinds))
             kind = self.kinds.defaults(spec.kind)
+        payload = dict(spec.payload)
         try:
-            payload = orjson.loads(orjson.dumps(dict(spec.payload)))
+            size = len(orjson.dumps(payload))
         except TypeError as exc:
             raise errors.InvalidInput("payload", f"is not JSON-serialisable: {exc}") from None
+        if size > jobs.MAX_PAYLOAD_BYTES:
+            raise errors.InvalidInput(
+                "payload", f"is {size:,} bytes; the limit is {jobs.MAX_PAYLOAD_BYTES:,}"
+            )
         delay = spec.delay or 0.0
-        future = spec.run_at is not None and spec.run_at > datetime.now(UTC)
-        ready = delay == 0 and not future
+        ready = delay == 0 and (spec.run_at is None or spec.run_at <= datetime.now(UTC))
+        priority = spec.priority if spec.priority is not None else kind.priority
         return {
             "kind": spec.kind,
             "queue": spec.queue or kind.queue or "default",
             "payload": payload,
-            "priority": _first(spec.priority, kind.priority, 0),
-            "status": str(JobStatus.QUEUED if ready else JobStatus.SCHEDULED),
+            "priority": priority or 0,
+            "status": _QUEUED if ready else _SCHEDULED,
             "explicit_run_at": spec.run_at,
             "delay_s": delay,
             "attempts": 0,
             "max_attempts": spec.max_attempts or kind.max_attempts or self.defaults.max_attempts,
             "retry": (spec.retry or self.defaults.retry).to_json(),
-            "timeout": _first(spec.timeout, kind.timeout),
+            "timeout": spec.timeout if spec.timeout is not None else kind.timeout,
             "unique_key": spec.unique_key,
             "cancel_requested": False,
         }
@@ -281,7 +283,13 @@ class JobStore(queries.JobQueries):
         keyed = [i for i, row in enumerate(rows) if row["unique_key"] is not None]
         new_ids: list[int] = []
         async with self._write(conn) as tx:
-            if plain:
+            if plain and self._dialect == "postgresql":
+                # One statement for the whole batch, its events included.
+                stmt, params = dialects.postgres_bulk_enqueue([rows[i] for i in plain])
+                inserted = (await tx.execute(stmt, params)).scalars().all()
+                for i, job_id in zip(plain, inserted, strict=True):
+                    ids[i] = job_id
+            elif plain:
                 result = await tx.execute(
                     _INSERT_JOB.returning(jobs_table.c.id, sort_by_parameter_order=True),
                     [rows[i] for i in plain],

@@ -146,3 +146,9 @@ async def test_enqueue_many_deduplicates_unique_keys(store: JobStore) -> None:
     assert ids[0] == existing.id
     assert ids[1] == ids[3] != existing.id
     assert (await store.status_counts())["queued"] == 3
+
+
+async def test_a_huge_payload_is_refused(store: JobStore) -> None:
+    with pytest.raises(errors.InvalidInput) as caught:
+        await store.enqueue(JobSpec("noop", {"blob": "x" * (9 * 1024 * 1024)}))
+    assert caught.value.field == "payload" and "limit" in str(caught.value)
