@@ -135,3 +135,19 @@ workers = sa.Table(
     sa.CheckConstraint("state IN ('starting', 'running', 'draining', 'stopped')", name="state"),
     sa.Index("ix_workers_last_seen_at", "last_seen_at"),
 )
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scope", sa.String(8), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=True),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+    sa.Column("last_used_at", Timestamp, nullable=True),
+    sa.CheckConstraint("scope IN ('read', 'write', 'admin')", name="scope"),
+    sa.UniqueConstraint("secret_hash", name="uq_api_keys_secret_hash"),
+)
