@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from scrapeyard import config
 from scrapeyard.queue import database, migrate, retry, store, wakeup
-from scrapeyard.worker import handlers
+from scrapeyard.worker import builtin, handlers
 
 
 def job_defaults(settings: config.Settings) -> store.JobDefaults:
@@ -44,7 +44,7 @@ async def open_store(
     settings = settings or config.load_settings()
     url = database_url or settings.database_url
     if registry is None:
-        registry = handlers.registry
+        registry = builtin.handlers.registry
         handlers.import_modules(settings.imports)
     db = database.open_database(url, pool_size=pool_size)
     try:

@@ -20,6 +20,8 @@ translate this tree into HTTP statuses and exit codes in one place each.
     │   ├── RetryLater               retry after a delay the handler chooses
     │   ├── PermanentError           fail now, do not retry
     │   ├── JobCancelled             the handler stopped because cancellation was requested
+    │   ├── JobInterrupted           the handler stopped early for a worker shutdown;
+    │   │                            the job goes back to the queue, attempt not counted
     │   └── JobTimeout               the job ran past its timeout (retryable)
     └── CrawlError
         ├── FetchError               the page could not be fetched
@@ -144,6 +146,10 @@ class PermanentError(JobError):
 
 class JobCancelled(JobError):
     """The job stopped because its cancellation was requested."""
+
+
+class JobInterrupted(JobError):
+    """The handler stopped early because its worker is shutting down."""
 
 
 class JobTimeout(JobError):

@@ -41,6 +41,14 @@ class CircuitSnapshot:
     retry_in: float
     """Seconds until a request may be tried again (0 when it may be tried now)."""
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "host": self.host,
+            "state": str(self.state),
+            "failures": self.failures,
+            "retry_in": round(self.retry_in, 1),
+        }
+
 
 @dataclass
 class _Circuit:

@@ -97,6 +97,22 @@ def _seconds_from_now_sqlite(element: seconds_from_now, compiler: SQLCompiler, *
     return f"({_SQLITE_NOW} + ({compiler.process(element.clauses, **kw)}))"
 
 
+def claim_rows(
+    dialect_name: str, table: sa.Table, picked: sa.Select[Any], values: dict[str, Any]
+) -> sa.Update:
+    """``UPDATE`` the rows whose ids ``picked`` selects (ordered, limited) to ``values``.
+
+    The claim: atomic on both backends, and concurrent claimers never take the same row.
+    On PostgreSQL ``picked`` locks with ``FOR UPDATE SKIP LOCKED`` inside a CTE (a CTE is
+    evaluated once, so the LIMIT and the locks apply to one set); SQLite has one writer
+    at a time, so ``WHERE id IN (SELECT ... LIMIT n)`` is enough.
+    """
+    if dialect_name == "postgresql":
+        locked = picked.with_for_update(skip_locked=True).cte("picked")
+        return sa.update(table).where(table.c.id == locked.c.id).values(**values)
+    return sa.update(table).where(table.c.id.in_(picked.scalar_subquery())).values(**values)
+
+
 def claim_statement(
     dialect_name: str,
     jobs: sa.Table,
@@ -123,16 +139,14 @@ def claim_statement(
         .order_by(jobs.c.priority.desc(), jobs.c.run_at, jobs.c.id)
         .limit(limit)
     )
-    if dialect_name == "postgresql":
-        # A CTE is evaluated once, so the LIMIT and the row locks apply to one set.
-        picked = ready.with_for_update(skip_locked=True).cte("picked")
-        return sa.update(jobs).where(jobs.c.id == picked.c.id).values(**values).returning(*jobs.c)
-    return (
-        sa.update(jobs)
-        .where(jobs.c.id.in_(ready.scalar_subquery()))
-        .values(**values)
-        .returning(*jobs.c)
-    )
+    return claim_rows(dialect_name, jobs, ready, values).returning(*jobs.c)
+
+
+def insert_ignoring_conflicts(
+    dialect_name: str, table: sa.Table, index_elements: Sequence[str]
+) -> sa.Insert:
+    """``INSERT ... ON CONFLICT (index_elements) DO NOTHING``."""
+    return _insert(dialect_name, table).on_conflict_do_nothing(index_elements=list(index_elements))
 
 
 def _insert(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:

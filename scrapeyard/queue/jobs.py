@@ -111,6 +111,10 @@ class KindCatalog(Protocol):
 
     def defaults(self, name: str) -> KindDefaults: ...
 
+    def validate(self, name: str, payload: Mapping[str, Any]) -> None:
+        """Raise ``InvalidInput`` (naming the field) if ``payload`` does not suit ``name``."""
+        ...
+
 
 @dataclass(frozen=True)
 class JobSpec:

@@ -202,6 +202,7 @@ class JobStore(queries.JobQueries):
             if spec.kind not in self.kinds:
                 raise errors.UnknownKind(spec.kind, list(self.kinds))
             kind = self.kinds.defaults(spec.kind)
+            self.kinds.validate(spec.kind, spec.payload)
         payload = dict(spec.payload)
         try:
             size = len(orjson.dumps(payload))

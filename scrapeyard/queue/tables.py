@@ -151,3 +151,117 @@ api_keys = sa.Table(
     sa.CheckConstraint("scope IN ('read', 'write', 'admin')", name="scope"),
     sa.UniqueConstraint("secret_hash", name="uq_api_keys_secret_hash"),
 )
+
+# -- crawls ---------------------------------------------------------------------------
+
+crawls = sa.Table(
+    "crawls",
+    metadata,
+    sa.Column(
+        "job_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("max_pages", sa.Integer, nullable=True),
+    sa.Column("admitted", sa.Integer, nullable=False),
+    sa.Column("discovered", sa.Integer, nullable=False),
+    sa.Column("fetched", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("skipped_robots", sa.Integer, nullable=False),
+    sa.Column("skipped_scope", sa.Integer, nullable=False),
+    sa.Column("skipped_content_type", sa.Integer, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("stats", JSON, nullable=True),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+crawl_frontier = sa.Table(
+    "crawl_frontier",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "job_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("url_hash", sa.String(32), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("parent_id", sa.BigInteger, nullable=True),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("retry_at", Timestamp, nullable=True),
+    sa.Column("claimed_by", sa.String(200), nullable=True),
+    sa.Column("lease_expires_at", Timestamp, nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint(
+        "state IN ('queued', 'claimed', 'done', 'failed', 'skipped', 'dropped')", name="state"
+    ),
+    sa.UniqueConstraint("job_id", "url_hash", name="uq_crawl_frontier_job_id_url_hash"),
+)
+# Claims read this: the open URLs of one crawl, shallowest first.
+sa.Index(
+    "ix_crawl_frontier_open",
+    crawl_frontier.c.job_id,
+    crawl_frontier.c.depth,
+    crawl_frontier.c.id,
+    sqlite_where=sa.text("state IN ('queued', 'claimed')"),
+    postgresql_where=sa.text("state IN ('queued', 'claimed')"),
+)
+
+crawl_pages = sa.Table(
+    "crawl_pages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "job_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("url_hash", sa.String(32), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("final_url", sa.Text, nullable=True),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("content_type", sa.String(255), nullable=True),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("elapsed", sa.Float, nullable=False),
+    sa.Column("content_hash", sa.String(32), nullable=True),
+    sa.Column("data", JSON, nullable=True),
+    sa.Column("error", JSON, nullable=True),
+    sa.Column("fetched_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("job_id", "url_hash", name="uq_crawl_pages_job_id_url_hash"),
+    sa.Index("ix_crawl_pages_job_id_ok_id", "job_id", "ok", "id"),
+)
+
+# -- politeness shared by every process and host ---------------------------------------
+
+hosts = sa.Table(
+    "hosts",
+    metadata,
+    sa.Column("host", sa.String(300), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("rate", sa.Float, nullable=False),
+    sa.Column("burst", sa.Integer, nullable=False),
+    sa.Column("refilled_at", Timestamp, nullable=False),
+    sa.Column("throttled", sa.BigInteger, nullable=False),
+    sa.Column("circuit", JSON, nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+host_slots = sa.Table(
+    "host_slots",
+    metadata,
+    sa.Column("host", sa.String(300), primary_key=True),
+    sa.Column("holder", sa.String(200), primary_key=True),
+    sa.Column("slots", sa.Integer, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)

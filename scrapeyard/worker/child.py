@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from scrapeyard import config, connect, errors, logs
 from scrapeyard.worker import handlers, process
 from scrapeyard.worker.queues import QueueSelector
+from scrapeyard.worker.resources import Resources
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,13 @@ async def run(settings: config.Settings, plan: WorkerPlan) -> int:
         supervisor=plan.supervisor,
     )
     async with connect.open_store(settings, pool_size=4) as store:
-        worker = process.WorkerProcess(store, options)
+        worker_id = process.new_worker_id()
+        worker = process.WorkerProcess(
+            store,
+            options,
+            worker_id=worker_id,
+            resources=Resources.from_settings(store, settings, worker_id=worker_id),
+        )
         worker.install_signal_handlers((signal.SIGTERM,))
         return await worker.run()
 

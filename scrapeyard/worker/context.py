@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,6 +13,9 @@ from scrapeyard import errors, logs
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.jobs import Job, JobSpec
 from scrapeyard.queue.store import JobStore
+
+if TYPE_CHECKING:
+    from scrapeyard.worker.resources import Resources
 
 Write = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -26,6 +29,10 @@ class JobContext:
     - ``cancelled``: an ``asyncio.Event`` set when someone cancels the job; check it
       (``ctx.raise_if_cancelled()``) or await it. Without a reaction, the handler is
       interrupted after a short grace period.
+    - ``stopping``: set when the worker begins shutting down. A long job may stop early
+      and raise ``JobInterrupted`` to go back to the queue (attempt not counted); one
+      that ignores it is interrupted after the shutdown grace period.
+    - ``resources``: what the jobs of this worker process share (HTTP client, ...).
     - ``on_success(write)``: run ``write(conn)`` in the transaction that marks the job
       succeeded, so the job's results are committed exactly once, with the job.
     - ``enqueue(spec)``: enqueue a job now; ``enqueue_on_success(spec)``: enqueue it in
@@ -39,12 +46,15 @@ class JobContext:
         store: JobStore,
         *,
         log: logs.BoundLogger,
+        resources: Resources | None = None,
         progress_interval: float = 1.0,
     ) -> None:
         self.job = job
         self.store = store
         self.log = log
+        self._resources = resources
         self.cancelled = asyncio.Event()
+        self.stopping = asyncio.Event()
         self.progress_interval = progress_interval
         self._writes: list[Write] = []
         self._follow_ups: list[JobSpec] = []
@@ -55,6 +65,12 @@ class JobContext:
     @property
     def db(self) -> Database:
         return self.store.db
+
+    @property
+    def resources(self) -> Resources:
+        if self._resources is None:
+            raise RuntimeError("this job runs outside a worker: no shared resources")
+        return self._resources
 
     async def progress(self, done: int, total: int | None = None, **detail: Any) -> None:
         """Record progress; stored at most once per ``progress_interval`` seconds."""

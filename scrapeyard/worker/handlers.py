@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from scrapeyard.worker.context import JobContext
 
 Handler = Callable[["JobContext"], Coroutine[Any, Any, Any]]
+Validator = Callable[[Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Kind:
     handler: Handler
     description: str = ""
     defaults: jobs.KindDefaults = jobs.KindDefaults()
+    validate: Validator | None = None
+    """Checks a payload at enqueue time; raises ``InvalidInput`` naming the field."""
 
 
 class Registry:
@@ -63,8 +66,13 @@ class Registry:
         priority: int | None = None,
         max_attempts: int | None = None,
         timeout: float | None = None,
+        validate: Validator | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Decorator: register the decorated coroutine function as kind ``name``."""
+        """Decorator: register the decorated coroutine function as kind ``name``.
+
+        ``validate(payload)``, when given, runs at enqueue time and refuses a bad
+        payload with ``InvalidInput`` before anything is stored.
+        """
 
         def register(handler: Handler) -> Handler:
             self.add(
@@ -73,6 +81,7 @@ class Registry:
                     handler=handler,
                     description=(handler.__doc__ or "").strip().split("\n")[0],
                     defaults=jobs.KindDefaults(queue, priority, max_attempts, timeout),
+                    validate=validate,
                 )
             )
             return handler
@@ -87,6 +96,11 @@ class Registry:
 
     def defaults(self, name: str) -> jobs.KindDefaults:
         return self.get(name).defaults
+
+    def validate(self, name: str, payload: Mapping[str, Any]) -> None:
+        check = self.get(name).validate
+        if check is not None:
+            check(payload)
 
     def __contains__(self, name: object) -> bool:
         return name in self._kinds

@@ -37,6 +37,7 @@ from scrapeyard.queue.store import JobStore
 from scrapeyard.queue.workers import Heartbeat, WorkerRegistry, WorkerState
 from scrapeyard.worker import completer, events, handlers, maintenance, memory, runner
 from scrapeyard.worker.queues import QueueSelector
+from scrapeyard.worker.resources import Resources
 
 log = logging.getLogger("scrapeyard.worker")
 
@@ -105,12 +106,16 @@ class WorkerProcess:
         registry: handlers.Registry | None = None,
         hooks: events.Hooks | None = None,
         worker_id: str | None = None,
+        resources: Resources | None = None,
     ) -> None:
         self.store = store
         self.options = options
         self.registry = registry or handlers.registry
         self.hooks = hooks or events.hooks
         self.id = worker_id or new_worker_id()
+        self.resources = resources or Resources(
+            store, worker_id=self.id, lease=store.defaults.lease_duration
+        )
         self.host = socket.gethostname()
         self.state = WorkerState.STARTING
         self.exit_code = ExitCode.OK
@@ -132,6 +137,7 @@ class WorkerProcess:
             worker_id=self.id,
             default_timeout=options.job_timeout,
             log=self.log,
+            resources=self.resources,
         )
 
     # -- control -----------------------------------------------------------------------
@@ -208,6 +214,7 @@ class WorkerProcess:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.completer.close()
+            await self.resources.close()
             if listener is not None:
                 await listener.stop()
             self.state = WorkerState.STOPPED
@@ -377,6 +384,8 @@ class WorkerProcess:
         self.state = WorkerState.DRAINING
         if not self.running:
             return
+        for running in self.running.values():
+            running.context.stopping.set()
         with contextlib.suppress(errors.DatabaseUnavailable):
             await self._beat()
         grace = 0.0 if self._force.is_set() else self.options.shutdown_grace

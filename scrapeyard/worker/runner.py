@@ -29,6 +29,7 @@ from scrapeyard import errors, logs
 from scrapeyard.queue.jobs import Job, JobStatus
 from scrapeyard.queue.store import JobStore
 from scrapeyard.worker import completer, context, events, handlers
+from scrapeyard.worker.resources import Resources
 
 MAX_TRACEBACK_CHARS = 20_000
 
@@ -91,6 +92,7 @@ class Runner:
         worker_id: str,
         default_timeout: float,
         log: logs.BoundLogger,
+        resources: Resources | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -99,12 +101,15 @@ class Runner:
         self.worker_id = worker_id
         self.default_timeout = default_timeout
         self.log = log
+        self.resources = resources
         self.succeeded = 0
         self.failed = 0
 
     def prepare(self, job: Job) -> Running:
         job_log = logs.bind(self.log, job_id=job.id, kind=job.kind, attempt=job.attempts)
-        return Running(job, context.JobContext(job, self.store, log=job_log))
+        return Running(
+            job, context.JobContext(job, self.store, log=job_log, resources=self.resources)
+        )
 
     async def run(self, running: Running) -> Outcome:
         """Run the job's handler to an outcome and record it. Never raises."""
@@ -130,6 +135,9 @@ class Runner:
             )
         except errors.JobCancelled:
             running.stop_reason = StopReason.CANCEL_REQUESTED
+            return await self._stopped(running)
+        except errors.JobInterrupted:
+            running.stop_reason = running.stop_reason or StopReason.SHUTDOWN
             return await self._stopped(running)
         except Exception as exc:
             return await self._failed(running, exc)

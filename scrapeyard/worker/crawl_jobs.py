@@ -1,0 +1,211 @@
+"""The job kinds that fetch the web: ``scrape``, ``map``, ``crawl`` (and its helpers).
+
+All three run the same engine on a persistent frontier:
+
+- ``scrape`` fetches exactly the URLs it is given and stores a record for each;
+- ``map`` follows sitemaps and links within scope and returns the URLs it found,
+  storing no page content;
+- ``crawl`` follows links within scope up to ``max_pages``, storing a record per page.
+  With ``parallelism`` > 1 it enqueues ``crawl.helper`` jobs that work the same
+  frontier from other worker slots, processes or hosts.
+
+A crawl stopped by a worker shutdown hands its job back (the frontier keeps its
+place); a cancelled one stops within a heartbeat and keeps what it stored.
+
+The crawl engine is imported when a job of these kinds first runs or is validated, not
+when the kinds are registered: processes that never crawl stay small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from scrapeyard import errors
+from scrapeyard.queue.jobs import JobSpec
+from scrapeyard.worker.context import JobContext
+from scrapeyard.worker.handlers import job_kind
+
+if TYPE_CHECKING:
+    from scrapeyard.crawl.crawler import Snapshot
+    from scrapeyard.crawl.options import CrawlOptions
+
+CRAWL_TIMEOUT = 7 * 86400.0
+"""Crawls run for as long as their pages take; the per-page timeouts bound each fetch."""
+MAP_RESULT_LIMIT = 100_000
+
+
+def _validator(mode: str) -> Any:
+    def validate(payload: Mapping[str, Any]) -> None:
+        from scrapeyard.crawl import options
+
+        options.validate(mode, payload)
+
+    return validate
+
+
+def _validate_helper(payload: Mapping[str, Any]) -> None:
+    crawl_id = payload.get("crawl_id")
+    if isinstance(crawl_id, bool) or not isinstance(crawl_id, int) or crawl_id < 1:
+        raise errors.InvalidInput("crawl_id", "must be the id of a crawl job")
+
+
+@contextlib.asynccontextmanager
+async def _stop_signal(ctx: JobContext) -> AsyncIterator[asyncio.Event]:
+    """An event set when the job is cancelled or its worker starts shutting down."""
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        waiters = [
+            asyncio.ensure_future(ctx.cancelled.wait()),
+            asyncio.ensure_future(ctx.stopping.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield stop
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+
+
+def _progress(ctx: JobContext) -> Any:
+    async def report(snapshot: Snapshot) -> None:
+        c = snapshot.counters
+        done = c.fetched + c.failed + c.skipped_robots
+        await ctx.progress(
+            done,
+            c.admitted,
+            discovered=c.discovered,
+            fetched=c.fetched,
+            failed=c.failed,
+            queued=c.open,
+            skipped={
+                "robots": c.skipped_robots,
+                "scope": c.skipped_scope,
+                "content_type": c.skipped_content_type,
+            },
+            bytes=c.bytes,
+            pages_per_second=round(snapshot.pages_per_second, 1),
+            elapsed=round(snapshot.elapsed, 1),
+        )
+
+    return report
+
+
+async def _run(ctx: JobContext, options: CrawlOptions, crawl_id: int, *, lead: bool) -> Snapshot:
+    from scrapeyard.crawl.crawler import Crawler, Snapshot
+    from scrapeyard.crawl.pages import PageWork
+    from scrapeyard.worker.crawl_state import SqlCrawlState
+
+    resources = ctx.resources
+    state = SqlCrawlState(
+        resources.crawls,
+        crawl_id,
+        f"{resources.worker_id}/{ctx.job.id}",
+        lease=resources.lease,
+    )
+    work = PageWork(
+        options,
+        client=resources.fetcher,
+        robots_cache=resources.robots,
+        limits=resources.politeness,
+        breaker=resources.circuits,
+    )
+    async with _stop_signal(ctx) as stop:
+        crawler = Crawler(
+            options,
+            state,
+            work,
+            lead=lead,
+            stop=stop,
+            progress=_progress(ctx) if lead else None,
+            renew_interval=max(resources.lease / 4, 0.5),
+        )
+        counters = await crawler.run()
+        circuits = [snapshot.to_json() for snapshot in resources.circuits.snapshot()]
+        if lead and circuits:
+            await state.note(circuits=circuits)
+            await resources.hosts.record_circuits(circuits)
+    ctx.raise_if_cancelled()
+    if ctx.stopping.is_set():
+        raise errors.JobInterrupted("the worker is shutting down; the crawl will resume")
+    return Snapshot(counters, 0.0, 0.0)
+
+
+def _summary(snapshot: Snapshot) -> dict[str, Any]:
+    c = snapshot.counters
+    return {
+        "pages": c.fetched,
+        "failed": c.failed,
+        "discovered": c.discovered,
+        "skipped": {
+            "robots": c.skipped_robots,
+            "scope": c.skipped_scope,
+            "content_type": c.skipped_content_type,
+        },
+        "bytes": c.bytes,
+    }
+
+
+async def _start(ctx: JobContext, mode: str) -> CrawlOptions:
+    from scrapeyard.crawl.options import CrawlOptions
+
+    options = CrawlOptions.from_payload(mode, ctx.job.payload, ctx.resources.crawl_defaults)
+    await ctx.resources.crawls.ensure(ctx.job.id, mode, options.max_pages)
+    return options
+
+
+@job_kind("scrape", timeout=CRAWL_TIMEOUT, validate=_validator("scrape"))
+async def scrape(ctx: JobContext) -> dict[str, Any]:
+    """Fetch the given URLs and store a record (formats, fields) for each."""
+    options = await _start(ctx, "scrape")
+    return _summary(await _run(ctx, options, ctx.job.id, lead=True))
+
+
+@job_kind("map", timeout=CRAWL_TIMEOUT, validate=_validator("map"))
+async def map_site(ctx: JobContext) -> dict[str, Any]:
+    """Discover a site's URLs from sitemaps and links, storing no page content."""
+    options = await _start(ctx, "map")
+    snapshot = await _run(ctx, options, ctx.job.id, lead=True)
+    found = await ctx.resources.crawls.urls(ctx.job.id, MAP_RESULT_LIMIT)
+    return {**_summary(snapshot), "count": len(found), "urls": found}
+
+
+@job_kind("crawl", timeout=CRAWL_TIMEOUT, validate=_validator("crawl"))
+async def crawl(ctx: JobContext) -> dict[str, Any]:
+    """Crawl from the start URLs within scope, storing a record for every page."""
+    options = await _start(ctx, "crawl")
+    for n in range(1, options.parallelism):
+        await ctx.enqueue(
+            JobSpec(
+                "crawl.helper",
+                {"crawl_id": ctx.job.id},
+                queue=ctx.job.queue,
+                priority=ctx.job.priority,
+                unique_key=f"crawl:{ctx.job.id}:helper:{n}",
+            )
+        )
+    return _summary(await _run(ctx, options, ctx.job.id, lead=True))
+
+
+@job_kind("crawl.helper", timeout=CRAWL_TIMEOUT, validate=_validate_helper)
+async def crawl_helper(ctx: JobContext) -> dict[str, Any]:
+    """Work another crawl's frontier alongside it (see ``parallelism``)."""
+    crawl_id = int(ctx.job.payload["crawl_id"])
+    parent = await ctx.store.get(crawl_id)
+    if parent.finished:
+        return {"pages": 0, "note": f"crawl {crawl_id} had already finished"}
+    from scrapeyard.crawl.options import CrawlOptions
+
+    options = CrawlOptions.from_payload(parent.kind, parent.payload, ctx.resources.crawl_defaults)
+    snapshot = await _run(ctx, options, crawl_id, lead=False)
+    return {"crawl_id": crawl_id, **_summary(snapshot)}

@@ -1,0 +1,137 @@
+"""What the jobs of one worker process share: one HTTP client, one robots.txt cache,
+one set of circuit breakers and politeness records, and the crawl storage.
+
+Built lazily on first use and closed when the worker stops. The crawl engine (HTTP
+client, parsers) is imported on first use too: a worker that has run no crawl stays
+small, which is what the memory figures at rest measure.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from scrapeyard import config
+from scrapeyard.queue.crawls import CrawlStore
+from scrapeyard.queue.hosts import HostStore
+from scrapeyard.queue.store import JobStore
+
+if TYPE_CHECKING:
+    from scrapeyard.crawl import addresses, circuits, fetcher, politeness, robots
+    from scrapeyard.crawl.options import CrawlDefaults
+
+
+def crawl_defaults(settings: config.Settings) -> CrawlDefaults:
+    """The crawl defaults the configuration sets."""
+    from scrapeyard.crawl.options import CrawlDefaults, RateLimit
+
+    crawl = settings.crawl
+    return CrawlDefaults(
+        rate_limit=RateLimit(crawl.rate_limit.requests_per_second, crawl.rate_limit.burst),
+        max_connections_per_host=crawl.max_connections_per_host,
+        respect_robots=crawl.respect_robots,
+        user_agent=crawl.user_agent,
+        timeout=crawl.timeout,
+        max_body_bytes=crawl.max_body_bytes,
+    )
+
+
+class Resources:
+    """Shared, lazily built resources of one worker process."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        worker_id: str,
+        defaults: CrawlDefaults | None = None,
+        allowed_networks: Sequence[str] = (),
+        lease: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.worker_id = worker_id
+        self._defaults = defaults
+        self.allowed_networks = list(allowed_networks)
+        self.lease = lease
+        self.crawls = CrawlStore(store.db)
+        self.hosts = HostStore(store.db, worker_id, lease=lease)
+        self._fetcher: fetcher.Fetcher | None = None
+        self._robots: robots.RobotsCache | None = None
+        self._politeness: politeness.Politeness | None = None
+
+    @classmethod
+    def from_settings(
+        cls, store: JobStore, settings: config.Settings, *, worker_id: str
+    ) -> Resources:
+        return cls(
+            store,
+            worker_id=worker_id,
+            defaults=crawl_defaults(settings),
+            allowed_networks=settings.allowed_networks,
+            lease=settings.queue.lease_duration,
+        )
+
+    @property
+    def crawl_defaults(self) -> CrawlDefaults:
+        if self._defaults is None:
+            from scrapeyard.crawl.options import CrawlDefaults
+
+            self._defaults = CrawlDefaults()
+        return self._defaults
+
+    @functools.cached_property
+    def policy(self) -> addresses.AddressPolicy:
+        from scrapeyard.crawl import addresses
+
+        return addresses.AddressPolicy(self.allowed_networks)
+
+    @functools.cached_property
+    def circuits(self) -> circuits.CircuitBreaker:
+        from scrapeyard.crawl import circuits
+
+        return circuits.CircuitBreaker()
+
+    @property
+    def politeness(self) -> politeness.Politeness:
+        if self._politeness is None:
+            from scrapeyard.crawl import politeness
+
+            self._politeness = politeness.Politeness(shared=self.hosts)
+        return self._politeness
+
+    @property
+    def fetcher(self) -> fetcher.Fetcher:
+        if self._fetcher is None:
+            from scrapeyard.crawl import fetcher
+
+            defaults = self.crawl_defaults
+            self._fetcher = fetcher.Fetcher(
+                self.policy,
+                user_agent=defaults.user_agent,
+                timeouts=fetcher.Timeouts(
+                    connect=min(10.0, defaults.timeout),
+                    read=defaults.timeout,
+                    total=defaults.timeout,
+                ),
+                max_body_bytes=defaults.max_body_bytes,
+                limit=1024,
+            )
+        return self._fetcher
+
+    @property
+    def robots(self) -> robots.RobotsCache:
+        if self._robots is None:
+            from scrapeyard.crawl import robots
+
+            self._robots = robots.RobotsCache(
+                self.fetcher, user_agent=self.crawl_defaults.user_agent
+            )
+        return self._robots
+
+    async def close(self) -> None:
+        if self._politeness is not None:
+            await self._politeness.close()
+        if self._fetcher is not None:
+            await self._fetcher.close()
+            self._fetcher = None
