@@ -1,5 +1,6 @@
 """scrapeyard: web scraping and crawling jobs on a durable SQL job queue."""
 
+from scrapeyard.client import Client, SyncClient
 from scrapeyard.connect import open_store
 from scrapeyard.errors import PermanentError, RetryLater, ScrapeyardError
 from scrapeyard.queue.jobs import Job, JobSpec, JobStatus
@@ -12,6 +13,7 @@ from scrapeyard.worker.handlers import job_kind
 __version__ = "0.1.0"
 
 __all__ = [
+    "Client",
     "Job",
     "JobContext",
     "JobSpec",
@@ -21,6 +23,7 @@ __all__ = [
     "RetryLater",
     "RetryPolicy",
     "ScrapeyardError",
+    "SyncClient",
     "__version__",
     "job_kind",
     "on",

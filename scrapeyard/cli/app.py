@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scrapeyard import __version__, errors
-from scrapeyard.cli import common, db, demo, jobs, worker
+from scrapeyard.cli import common, crawl, db, demo, jobs, keys, serve, worker
 
 app = typer.Typer(
     name="scrapeyard",
@@ -20,9 +20,14 @@ app = typer.Typer(
 )
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
 app.command("worker")(worker.worker)
 app.command("workers")(worker.workers)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+app.command("api")(serve.api)
+app.command("crawl")(crawl.crawl)
+app.command("scrape")(crawl.scrape)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,31 @@
+"""The API's routers, one module per resource. ``ALL`` is what ``create_app`` includes.
+
+Crawling adds its own module here (``crawl.py``: scrape, crawl, batch, map, results,
+export, errors, hosts) and appends its router to ``ALL``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from scrapeyard.api.routers import events, health, jobs, keys, metrics, queues, workers
+
+ALL: list[APIRouter] = [
+    jobs.router,
+    events.router,
+    queues.router,
+    workers.router,
+    keys.router,
+    health.router,
+    metrics.router,
+]
+
+TAGS = [
+    {"name": "jobs", "description": "Enqueue jobs, follow them, cancel, retry and delete them."},
+    {"name": "queues", "description": "Jobs per queue and status; pause and resume queues."},
+    {"name": "workers", "description": "Worker processes on every host, from their heartbeats."},
+    {"name": "keys", "description": "The API key a request is made with."},
+    {"name": "health", "description": "Liveness and readiness, without a key."},
+    {"name": "metrics", "description": "Prometheus metrics, read from the database."},
+]
+"""OpenAPI tag descriptions, in the order the docs show them."""
