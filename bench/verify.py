@@ -32,7 +32,7 @@ class Verdict:
     coverage: float  # pages / allowed, reachable pages on the site
     duplicates: int  # records beyond the first for the same page
     outside: int  # records for URLs that are neither allowed pages nor on the site
-    disallowed_stored: int  # records for URLs robots.txt forbids
+    disallowed_stored: int  # records of fetched pages that robots.txt forbids
     wrong_fields: int  # product records whose title, price or SKU differ from the manifest
     requests: int | None  # requests the server saw during the crawl
     disallowed_requested: int | None  # of those, for URLs robots.txt forbids
@@ -99,7 +99,10 @@ def check(
         elif uri in allowed:
             stored.add(uri)
         if not site.robots_allows(uri):
-            disallowed += 1
+            # A record with no HTTP status reports a URL that was not fetched (a crawler
+            # noting "robots.txt disallows this"); only fetched ones break the rules.
+            if record.get("status", 200) is not None:
+                disallowed += 1
         elif uri not in allowed:
             outside += 1
         elif uri in products:

@@ -24,10 +24,11 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def settings(**overrides: Any) -> config.Settings:
-    """Settings with the global options and the command's own flags applied."""
+    """Settings with the global options and then the command's own flags applied."""
     options = dict(GLOBAL_OPTIONS)
     config_file = options.pop("config_file", None)
-    loaded = config.load_settings(config_file, **options, **overrides)
+    options.update({key: value for key, value in overrides.items() if value is not None})
+    loaded = config.load_settings(config_file, **options)
     logs.configure(loaded.log_level, loaded.log_format, secrets_to_mask=_secrets(loaded))
     return loaded
 

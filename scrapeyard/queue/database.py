@@ -148,7 +148,7 @@ def open_database(url: str, *, pool_size: int = 10, echo: bool = False) -> Datab
     }
     if backend == "sqlite":
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        options["pool_size"] = max(pool_size, 5)
+        options["pool_size"] = pool_size
         options["max_overflow"] = pool_size
     else:
         options["pool_size"] = pool_size

@@ -614,6 +614,23 @@ class JobStore(queries.JobQueries):
             ) from None
         return job
 
+    async def move(self, job_id: int, queue_name: str) -> Job:
+        """Move a waiting (scheduled or queued) job to another queue."""
+        jobs.validate_name("queue", queue_name)
+        stmt = (
+            sa.update(jobs_table)
+            .where(jobs_table.c.id == job_id, jobs_table.c.status.in_(jobs.READY_STATUSES))
+            .values(queue=queue_name, updated_at=now())
+            .returning(*jobs_table.c)
+        )
+        async with self._write(None) as tx:
+            row = (await tx.execute(stmt)).mappings().one_or_none()
+            if row is None:
+                current = await self._status(tx, job_id)
+                raise errors.InvalidTransition(job_id, current, "move")
+            await self._notify(tx, [queue_name])
+        return Job.from_row(row)
+
     async def delete(self, job_id: int) -> None:
         """Delete a job and its history. A running job must be cancelled first."""
         stmt = (

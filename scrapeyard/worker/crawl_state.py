@@ -16,6 +16,7 @@ from scrapeyard.crawl.frontier import (
     Entry,
     Fate,
     Outcome,
+    PageRecord,
     Tally,
 )
 from scrapeyard.queue.crawls import CrawlStore, Retry
@@ -31,7 +32,7 @@ class SqlCrawlState:
         self.lease = lease
 
     async def seed(self, urls: Sequence[Discovered]) -> int:
-        return await self.store.admit(self.job_id, [dataclasses.asdict(url) for url in urls])
+        return await self.store.admit(self.job_id, [_discovered_row(url) for url in urls])
 
     async def claim(self, limit: int) -> list[Entry]:
         claimed = await self.store.claim(self.job_id, self.participant, limit, self.lease)
@@ -51,7 +52,7 @@ class SqlCrawlState:
             finished=finished,
             retries=retries,
             records=records,
-            discovered=[dataclasses.asdict(url) for url in discovered],
+            discovered=[_discovered_row(url) for url in discovered],
             counts=tally.as_dict(),
         )
 
@@ -83,6 +84,27 @@ class SqlCrawlState:
         await self.store.note(self.job_id, stats)
 
 
+# Shallow conversions: dataclasses.asdict would deep-copy every extracted value, and
+# this runs for every page and every link.
+_RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(PageRecord))
+
+
+def _page_row(record: PageRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _RECORD_FIELDS}
+
+
 def _record_row(outcome: Outcome) -> dict[str, Any]:
     assert outcome.record is not None
-    return dataclasses.asdict(outcome.record)
+    return _page_row(outcome.record)
+
+
+def _discovered_row(url: Discovered) -> dict[str, Any]:
+    return {
+        "url": url.url,
+        "url_hash": url.url_hash,
+        "host": url.host,
+        "depth": url.depth,
+        "parent_id": url.parent_id,
+        "source": url.source,
+        "blocked": _page_row(url.blocked) if url.blocked is not None else None,
+    }

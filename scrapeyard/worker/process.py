@@ -255,7 +255,12 @@ class WorkerProcess:
                 if not self.running:
                     self.log.info("burst: no job ready in %s; stopping", self.options.queues)
                     return
-                await self._wait_for_slot()
+                # A running job may still enqueue or retry work: look again when one
+                # finishes, or after the poll interval.
+                self._slot_freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.options.poll_interval):
+                        await self._slot_freed.wait()
                 continue
             await self._idle()
 

@@ -170,3 +170,13 @@ async def test_every_status_change_is_in_the_transition_table(store: JobStore) -
     assert seen
     for before, after in seen:
         assert after in TRANSITIONS[before], (before, after)
+
+
+async def test_move_a_waiting_job_to_another_queue(store: JobStore) -> None:
+    job = await store.enqueue(JobSpec("noop"))
+    moved = await store.move(job.id, "elsewhere")
+    assert moved.queue == "elsewhere"
+    assert await store.claim("w", ["default"]) == []
+    [claimed] = await store.claim("w", ["elsewhere"])
+    with pytest.raises(errors.InvalidTransition):
+        await store.move(claimed.id, "default")

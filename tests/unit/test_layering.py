@@ -40,6 +40,7 @@ FORBIDDEN = {
         "scrapeyard.cli",
     ),
     "worker": ("scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
+    "exports": ("scrapeyard.worker", "scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
     "api": ("scrapeyard.cli",),
     "web": ("scrapeyard.cli",),
 }

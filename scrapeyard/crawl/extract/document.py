@@ -16,11 +16,14 @@ A ``Document`` is not thread-safe (lexbor is not); use one per thread.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import parsel
 from selectolax import lexbor
 
 from scrapeyard.crawl.extract import decoding, links, nesting
+
+if TYPE_CHECKING:
+    import parsel
 
 
 class Document:
@@ -55,6 +58,9 @@ class Document:
     @functools.cached_property
     def selector(self) -> parsel.Selector:
         """A parsel (lxml) selector over the same HTML, built on first XPath use."""
+        # Imported on first use: lxml and parsel cost ~18 MB, which CSS-only jobs never need.
+        import parsel
+
         return parsel.Selector(text=self._parseable, type="html")
 
     @functools.cached_property

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import html_to_markdown
-
 from scrapeyard.crawl.extract import boilerplate, text
 
 if TYPE_CHECKING:
@@ -25,6 +23,9 @@ def extract(page: document.Document) -> str:
     Never raises: should the converter refuse the HTML, the page's plain text is
     returned instead (plain text is valid Markdown).
     """
+    # Imported on first use: the converter costs ~7 MB that jobs without Markdown skip.
+    import html_to_markdown
+
     root = boilerplate.main_content(page.tree)
     if root is None:
         return ""

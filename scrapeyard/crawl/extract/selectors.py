@@ -40,7 +40,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import parsel
 from selectolax import lexbor
 
 from scrapeyard import errors
@@ -181,6 +180,9 @@ def _compile_css(name: str, query: str, many: bool, where: str) -> Field:
 def _check_xpath(query: str, where: str) -> None:
     # Evaluating against a tiny page also catches unknown functions and variables,
     # which compile but would fail on every page.
+    # Imported on first use: lxml and parsel cost ~18 MB, which CSS-only jobs never need.
+    import parsel
+
     try:
         parsel.Selector(text="<p></p>", type="html").xpath(query)
     except ValueError as exc:
