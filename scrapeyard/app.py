@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from scrapeyard import __version__, config, connect
-from scrapeyard.api import bodylimit, deps, errors, ratelimit, routers, streams
+from scrapeyard.api import bodylimit, deps, docs, errors, ratelimit, routers, streams
 from scrapeyard.api.options import ApiOptions
 from scrapeyard.queue import keys
 from scrapeyard.queue.workers import WorkerRegistry
@@ -37,7 +37,7 @@ every offending field in `details.fields` for invalid input.
 
 def create_app(settings: config.Settings, options: ApiOptions | None = None) -> FastAPI:
     """The API for the database ``settings`` names, ready for any ASGI server."""
-    options = options or ApiOptions()
+    options = options or ApiOptions.from_settings(settings)
     gate = streams.StreamGate()
 
     @contextlib.asynccontextmanager
@@ -61,9 +61,10 @@ def create_app(settings: config.Settings, options: ApiOptions | None = None) -> 
         description=DESCRIPTION,
         openapi_tags=routers.TAGS,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    docs.install(app)
     app.state.gate = gate
     app.add_middleware(bodylimit.BodyLimit, max_bytes=options.max_body_bytes)
     errors.install(app)

@@ -12,9 +12,10 @@
 
 Responses are the API's JSON (see ``/docs``) as dicts. Errors from the API's envelope
 come back as scrapeyard's errors: ``InvalidInput`` (422), ``JobNotFound`` (404),
-``InvalidTransition`` (409), ``DatabaseUnavailable`` (503); anything else as
-``ApiError`` with the status, code and details (``RateLimited`` for 429). No answer at
-all is ``ApiUnreachable``. The client talks HTTP only and knows nothing of the server.
+``InvalidTransition`` (409), ``NotAuthenticated`` (401), ``NotPermitted`` (403),
+``RateLimited`` (429), ``DatabaseUnavailable`` (503); anything else as ``ApiError``
+with the status, code and details. No answer at all is ``ApiUnreachable``. The client
+talks HTTP only and knows nothing of the server.
 """
 
 from __future__ import annotations
@@ -48,14 +49,6 @@ class ApiError(errors.ScrapeyardError):
         self.code = code
         self.details = dict(details)
         super().__init__(message)
-
-
-class RateLimited(ApiError):
-    """Too many requests with this key; ``retry_after`` says how many seconds to wait."""
-
-    @property
-    def retry_after(self) -> float:
-        return float(self.details.get("retry_after", 1))
 
 
 class ApiUnreachable(errors.ScrapeyardError):
@@ -103,7 +96,11 @@ def error_from(response: httpx.Response) -> errors.ScrapeyardError:
     if code.startswith("database_"):
         return errors.DatabaseUnavailable(message)
     if code == "rate_limited":
-        return RateLimited(response.status_code, code, message, details)
+        return errors.RateLimited(float(details.get("retry_after", 1)))
+    if code == "not_authenticated":
+        return errors.NotAuthenticated(message)
+    if code == "not_permitted":
+        return errors.NotPermitted(str(details.get("needed_scope")), str(details.get("key_scope")))
     return ApiError(response.status_code, code, message, details)
 
 

@@ -147,6 +147,17 @@ class CrawlSettings(_Section):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
 
+class ApiSettings(_Section):
+    """Limits of each API process."""
+
+    rate_limit: float = Field(50.0, gt=0, description="Requests per second per key, on average.")
+    rate_burst: int = Field(200, ge=1, description="Requests a key may make at once.")
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest request body.")
+    metrics_from_loopback: bool = Field(
+        True, description="Serve /metrics without a key to clients on the same machine."
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable, validated once."""
 
@@ -170,6 +181,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     crawl: CrawlSettings = CrawlSettings()
+    api: ApiSettings = ApiSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,10 @@ translate this tree into HTTP statuses and exit codes in one place each.
     ├── InvalidInput                 bad input; names the field and the problem
     │   ├── UnknownKind              no job kind of that name is registered
     │   └── ConfigError              a setting, a config file or a flag is wrong
+    ├── RequestRefused               the API refused a request before doing anything
+    │   ├── NotAuthenticated         no valid API key (401)
+    │   ├── NotPermitted             the key's scope is too narrow (403)
+    │   └── RateLimited              too many requests with the key; retry later (429)
     ├── DatabaseError
     │   ├── DatabaseUnavailable      cannot connect (the password is never shown)
     │   └── SchemaOutOfDate          migrations are pending; says which command fixes it
@@ -37,6 +41,8 @@ translate this tree into HTTP statuses and exit codes in one place each.
 """
 
 from __future__ import annotations
+
+import math
 
 
 class ScrapeyardError(Exception):
@@ -73,6 +79,34 @@ class UnknownKind(InvalidInput):
 
 class ConfigError(InvalidInput):
     """A setting is invalid."""
+
+
+# -- refused by the API -------------------------------------------------------------
+
+
+class RequestRefused(ScrapeyardError):
+    """The API refused the request before doing anything."""
+
+
+class NotAuthenticated(RequestRefused):
+    """No valid API key: send one in the header 'Authorization: Bearer KEY'."""
+
+
+class NotPermitted(RequestRefused):
+    """The API key's scope does not allow this."""
+
+    def __init__(self, needed: str, held: str) -> None:
+        self.needed = needed
+        self.held = held
+        super().__init__(f"this needs a key with scope {needed!r}; this key's scope is {held!r}")
+
+
+class RateLimited(RequestRefused):
+    """Too many requests with this key; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"too many requests with this key; retry in {self.retry_after}s")
 
 
 # -- database -------------------------------------------------------------------------

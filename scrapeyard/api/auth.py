@@ -11,7 +11,7 @@ import ipaddress
 
 from fastapi.security import HTTPBearer
 
-from scrapeyard.api import errors
+from scrapeyard import errors as core_errors
 from scrapeyard.queue import keys
 
 bearer = HTTPBearer(
@@ -26,12 +26,12 @@ async def check(key_store: keys.KeyStore, secret: str) -> keys.ApiKey:
     """The active key ``secret`` belongs to; ``NotAuthenticated`` saying why if none."""
     key = await key_store.authenticate(secret)
     if key is None:
-        raise errors.NotAuthenticated("unknown API key")
+        raise core_errors.NotAuthenticated("unknown API key")
     if key.state is keys.KeyState.REVOKED:
-        raise errors.NotAuthenticated(f"API key {key.prefix}... was revoked")
+        raise core_errors.NotAuthenticated(f"API key {key.prefix}... was revoked")
     if key.state is keys.KeyState.EXPIRED:
         assert key.expires_at is not None
-        raise errors.NotAuthenticated(
+        raise core_errors.NotAuthenticated(
             f"API key {key.prefix}... expired at {key.expires_at.isoformat()}"
         )
     return key
@@ -40,7 +40,7 @@ async def check(key_store: keys.KeyStore, secret: str) -> keys.ApiKey:
 def permit(key: keys.ApiKey, needed: keys.Scope) -> None:
     """Raise ``NotPermitted`` unless ``key``'s scope covers ``needed``."""
     if not key.scope.allows(needed):
-        raise errors.NotPermitted(str(needed), str(key.scope))
+        raise core_errors.NotPermitted(str(needed), str(key.scope))
 
 
 def is_loopback(host: str | None) -> bool:

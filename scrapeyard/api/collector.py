@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from scrapeyard.api import statistics
+from scrapeyard.queue import statistics
 from scrapeyard.queue.jobs import JobStatus
 from scrapeyard.queue.store import JobStore
 

@@ -19,7 +19,8 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from scrapeyard import config
-from scrapeyard.api import auth, errors, schemas, streams
+from scrapeyard import errors as core_errors
+from scrapeyard.api import auth, schemas, streams
 from scrapeyard.api.options import ApiOptions
 from scrapeyard.api.ratelimit import RateLimiter
 from scrapeyard.queue import keys
@@ -64,7 +65,7 @@ async def _authorized(res: Resources, credentials: HTTPAuthorizationCredentials)
     key = await auth.check(res.keys, credentials.credentials)
     wait = res.limiter.check(key.id)
     if wait > 0:
-        raise errors.RateLimited(wait)
+        raise core_errors.RateLimited(wait)
     return key
 
 
@@ -77,7 +78,7 @@ def require(scope: keys.Scope) -> Callable[..., Awaitable[keys.ApiKey]]:
 
     async def key_with_scope(res: Res, credentials: Credentials) -> keys.ApiKey:
         if credentials is None:
-            raise errors.NotAuthenticated()
+            raise core_errors.NotAuthenticated()
         key = await _authorized(res, credentials)
         auth.permit(key, scope)
         return key
@@ -92,7 +93,7 @@ async def _metrics_reader(request: Request, res: Res, credentials: Credentials) 
         client = request.client.host if request.client else None
         if res.options.metrics_from_loopback and auth.is_loopback(client):
             return
-        raise errors.NotAuthenticated()
+        raise core_errors.NotAuthenticated()
     key = await _authorized(res, credentials)
     auth.permit(key, keys.Scope.READ)
 

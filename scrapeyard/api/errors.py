@@ -5,19 +5,13 @@ Starlette's HTTP errors (unknown route, wrong method, body too large) are rewrit
 the same shape, with the path of every offending field. Anything unexpected is a 500
 whose message gives nothing away; the traceback goes to the log.
 
-The API adds three errors of its own, for requests refused before any work is done:
-
-    ScrapeyardError
-    └── RequestRefused
-        ├── NotAuthenticated     no API key, or an unknown, revoked or expired one (401)
-        ├── NotPermitted         the key's scope is too narrow (403)
-        └── RateLimited          the key made too many requests; retry later (429)
+Requests refused before any work is done raise ``errors.RequestRefused`` subclasses
+(``NotAuthenticated``, ``NotPermitted``, ``RateLimited``), which the client raises too.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,36 +29,11 @@ DATABASE_RETRY_AFTER = 5
 """Seconds a client is told to wait when the database is unreachable."""
 
 
-class RequestRefused(errors.ScrapeyardError):
-    """The API refused the request before doing anything."""
-
-
-class NotAuthenticated(RequestRefused):
-    """No valid API key: send one in the header 'Authorization: Bearer KEY'."""
-
-
-class NotPermitted(RequestRefused):
-    """The API key's scope does not allow this."""
-
-    def __init__(self, needed: str, held: str) -> None:
-        self.needed = needed
-        self.held = held
-        super().__init__(f"this needs a key with scope {needed!r}; this key's scope is {held!r}")
-
-
-class RateLimited(RequestRefused):
-    """Too many requests with this key; retry after a moment."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(f"too many requests with this key; retry in {self.retry_after}s")
-
-
 # Most specific first: the first class in an error's MRO found here decides.
 _STATUS: Mapping[type[errors.ScrapeyardError], tuple[int, str]] = {
-    NotAuthenticated: (401, "not_authenticated"),
-    NotPermitted: (403, "not_permitted"),
-    RateLimited: (429, "rate_limited"),
+    errors.NotAuthenticated: (401, "not_authenticated"),
+    errors.NotPermitted: (403, "not_permitted"),
+    errors.RateLimited: (429, "rate_limited"),
     errors.UnknownKind: (422, "unknown_kind"),
     errors.InvalidInput: (422, "invalid_input"),
     errors.JobNotFound: (404, "job_not_found"),
@@ -142,17 +111,17 @@ def _details(exc: errors.ScrapeyardError) -> dict[str, Any]:
         return {"job_id": exc.job_id}
     if isinstance(exc, errors.InvalidTransition):
         return {"job_id": exc.job_id, "status": exc.status, "action": exc.action}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, errors.RateLimited):
         return {"retry_after": exc.retry_after}
-    if isinstance(exc, NotPermitted):
+    if isinstance(exc, errors.NotPermitted):
         return {"needed_scope": exc.needed, "key_scope": exc.held}
     return {}
 
 
 def _headers(exc: errors.ScrapeyardError) -> dict[str, str]:
-    if isinstance(exc, NotAuthenticated):
+    if isinstance(exc, errors.NotAuthenticated):
         return {"WWW-Authenticate": "Bearer"}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, errors.RateLimited):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, errors.DatabaseError):
         return {"Retry-After": str(DATABASE_RETRY_AFTER)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scrapeyard import config
+
 MIB = 1024 * 1024
 
 
@@ -26,3 +28,13 @@ class ApiOptions:
     """Serve ``/metrics`` without a key to clients on the same machine."""
     pool_size: int = 10
     """Database connections this process may hold."""
+
+    @classmethod
+    def from_settings(cls, settings: config.Settings) -> ApiOptions:
+        api = settings.api
+        return cls(
+            rate_limit=api.rate_limit,
+            rate_burst=api.rate_burst,
+            max_body_bytes=api.max_body_bytes,
+            metrics_from_loopback=api.metrics_from_loopback,
+        )

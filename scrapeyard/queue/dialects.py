@@ -97,6 +97,25 @@ def _seconds_from_now_sqlite(element: seconds_from_now, compiler: SQLCompiler, *
     return f"({_SQLITE_NOW} + ({compiler.process(element.clauses, **kw)}))"
 
 
+class seconds_between(FunctionElement[float]):
+    """``end - start`` in seconds, for two timestamp columns."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({end} - {start})"  # SQLite stores times as Unix seconds
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_between_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
 def claim_rows(
     dialect_name: str, table: sa.Table, picked: sa.Select[Any], values: dict[str, Any]
 ) -> sa.Update:

@@ -79,6 +79,8 @@ class EventType(enum.StrEnum):
 def validate_name(field_name: str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise errors.InvalidInput(field_name, "must be a non-empty string")
+    if any(ord(char) < 32 for char in value):
+        raise errors.InvalidInput(field_name, "must not contain control characters")
     if len(value) > MAX_NAME_LENGTH:
         raise errors.InvalidInput(field_name, f"must be at most {MAX_NAME_LENGTH} characters")
     return value

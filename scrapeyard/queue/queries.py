@@ -41,12 +41,18 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"j{last_id}".encode()).decode().rstrip("=")
 
 
+MAX_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("j"):
             raise ValueError
-        return int(raw[1:])
+        position = int(raw[1:])
+        if not 0 < position <= MAX_ID:
+            raise ValueError
+        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise errors.InvalidInput("cursor", "is not a cursor this API returned") from None
 
@@ -142,11 +148,31 @@ class JobQueries:
 
     async def events(self, job_id: int) -> list[JobEvent]:
         """A job's history, oldest first."""
-        await self.get(job_id)
         rows = await self._rows(
             sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
         )
+        if not rows:
+            await self.get(job_id)  # every job has a history: none means no such job
         return [JobEvent.from_row(row) for row in rows]
+
+    async def with_history(self, job_id: int) -> tuple[Job, list[JobEvent]]:
+        """A job and its history, read on one connection."""
+        async with self.db.read() as conn:
+            job_row = (
+                (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id)))
+                .mappings()
+                .one_or_none()
+            )
+            if job_row is None:
+                raise errors.JobNotFound(job_id)
+            rows = (
+                await conn.execute(
+                    sa.select(job_events)
+                    .where(job_events.c.job_id == job_id)
+                    .order_by(job_events.c.id)
+                )
+            ).mappings()
+            return Job.from_row(job_row), [JobEvent.from_row(row) for row in rows]
 
     async def next_run_at(self, queue_names: Sequence[str]) -> datetime | None:
         """When the earliest waiting job in ``queue_names`` becomes ready."""

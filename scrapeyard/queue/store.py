@@ -108,6 +108,16 @@ def _event(
     }
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _error_message(error: Mapping[str, Any]) -> str:
     kind = error.get("type")
     message = str(error.get("message") or "")
@@ -205,9 +215,13 @@ class JobStore(queries.JobQueries):
             self.kinds.validate(spec.kind, spec.payload)
         payload = dict(spec.payload)
         try:
-            size = len(orjson.dumps(payload))
+            encoded = orjson.dumps(payload)
+            size = len(encoded)
         except TypeError as exc:
             raise errors.InvalidInput("payload", f"is not JSON-serialisable: {exc}") from None
+        if b"\\u0000" in encoded and _has_nul(payload):
+            # PostgreSQL cannot store NUL in text or JSON; refuse it on every backend.
+            raise errors.InvalidInput("payload", "must not contain NUL characters (\\u0000)")
         if size > jobs.MAX_PAYLOAD_BYTES:
             raise errors.InvalidInput(
                 "payload", f"is {size:,} bytes; the limit is {jobs.MAX_PAYLOAD_BYTES:,}"

@@ -66,6 +66,7 @@ class Supervisor:
         concurrency: int,
         burst: bool = False,
         health_port: int | None = None,
+        handle_signals: bool = True,
     ) -> None:
         self.settings = settings
         self.id = f"supervisor-{uuid.uuid4().hex[:8]}"
@@ -78,6 +79,7 @@ class Supervisor:
         )
         self.slots = [_Slot(n) for n in range(processes)]
         self.health_port = health_port
+        self.handle_signals = handle_signals
         self._stopping = False
         self._signals = 0
         self._wake = asyncio.Event()
@@ -86,8 +88,9 @@ class Supervisor:
     async def run(self) -> int:
         """Run until every process has stopped; the exit status for the command."""
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self._on_signal, signum)
+        if self.handle_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, self._on_signal, signum)
         self._db = database.open_database(self.settings.database_url, pool_size=2)
         server = None
         if self.health_port is not None:
@@ -106,8 +109,9 @@ class Supervisor:
                         await self._wake.wait()
                 self._check_slots()
         finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
+            if self.handle_signals:
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(signum)
             if server is not None:
                 await server.stop()
             await self._db.dispose()
@@ -115,13 +119,17 @@ class Supervisor:
         return 0
 
     def _on_signal(self, signum: int) -> None:
-        self._signals += 1
-        self._stopping = True
         name = signal.Signals(signum).name
-        if self._signals == 1:
+        if self._signals == 0:
             log.info("%s: stopping worker processes gracefully (again to hurry)", name)
         else:
             log.warning("%s again: worker processes stop now and hand back their jobs", name)
+        self.stop()
+
+    def stop(self) -> None:
+        """Drain every worker process; called again, make them stop at once."""
+        self._signals += 1
+        self._stopping = True
         for slot in self.slots:
             if slot.process is not None:
                 with contextlib.suppress(ProcessLookupError):

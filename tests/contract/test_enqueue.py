@@ -152,3 +152,14 @@ async def test_a_huge_payload_is_refused(store: JobStore) -> None:
     with pytest.raises(errors.InvalidInput) as caught:
         await store.enqueue(JobSpec("noop", {"blob": "x" * (9 * 1024 * 1024)}))
     assert caught.value.field == "payload" and "limit" in str(caught.value)
+
+
+async def test_nul_characters_are_refused_on_every_backend(store: JobStore) -> None:
+    with pytest.raises(errors.InvalidInput) as caught:
+        await store.enqueue(JobSpec("noop", {"text": "a\x00b"}))
+    assert caught.value.field == "payload"
+    with pytest.raises(errors.InvalidInput) as caught:
+        await store.enqueue(JobSpec("noop", queue="q\x00"))
+    assert caught.value.field == "queue"
+    job = await store.enqueue(JobSpec("noop", {"text": "a literal \\u0000 is fine"}))
+    assert job.payload == {"text": "a literal \\u0000 is fine"}

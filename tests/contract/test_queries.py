@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scrapeyard import errors
-from scrapeyard.queue.jobs import JobSpec, JobStatus
+from scrapeyard.queue.jobs import EventType, JobSpec, JobStatus
 from scrapeyard.queue.queries import JobFilter
 from scrapeyard.queue.store import JobStore
 
@@ -74,3 +74,20 @@ async def test_counts_by_queue_and_status(store: JobStore) -> None:
     assert totals["queued"] == 2 and totals["succeeded"] == 1 and totals["failed"] == 0
     queues = {q.name: q for q in await store.queues()}
     assert queues["mail"].paused and not queues["default"].paused
+
+
+async def test_job_with_history_in_one_read(store: JobStore) -> None:
+    queued = await store.enqueue(JobSpec("noop"))
+    job, history = await store.with_history(queued.id)
+    assert job == queued
+    assert [event.type for event in history] == [EventType.ENQUEUED]
+    with pytest.raises(errors.JobNotFound):
+        await store.with_history(queued.id + 1000)
+
+
+def test_cursors_outside_the_id_range_are_refused() -> None:
+    from scrapeyard.queue import queries
+
+    for position in (0, -5, 2**63):
+        with pytest.raises(errors.InvalidInput):
+            queries.decode_cursor(queries.encode_cursor(position))

@@ -42,6 +42,17 @@ FORBIDDEN = {
     "worker": ("scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
     "exports": ("scrapeyard.worker", "scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
     "api": ("scrapeyard.cli",),
+    "app": ("scrapeyard.cli",),
+    "client": (
+        "scrapeyard.queue",
+        "scrapeyard.crawl",
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.app",
+        "scrapeyard.cli",
+        "scrapeyard.connect",
+    ),
     "web": ("scrapeyard.cli",),
 }
 

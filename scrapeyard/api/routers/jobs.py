@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from scrapeyard import errors as core_errors
 from scrapeyard.api import errors, schemas
 from scrapeyard.api.deps import JobIdPath, ReadKey, Store, WriteKey
 from scrapeyard.queue import queries
@@ -19,15 +18,8 @@ router = APIRouter(
 
 
 async def _with_history(store: JobStore, job_id: int) -> schemas.Job:
-    job = await store.get(job_id)
-    return schemas.Job.with_history(job, await store.events(job_id))
-
-
-def _checked_cursor(cursor: str | None) -> str | None:
-    # The store decodes any integer; one no job id can be would fail in SQL instead.
-    if cursor is not None and not 0 < queries.decode_cursor(cursor) <= schemas.MAX_JOB_ID:
-        raise core_errors.InvalidInput("cursor", "is not a cursor this API returned")
-    return cursor
+    job, history = await store.with_history(job_id)
+    return schemas.Job.with_history(job, history)
 
 
 @router.get("", summary="List jobs")
@@ -42,8 +34,7 @@ async def list_jobs(
         created_after=query.created_after,
         created_before=query.created_before,
     )
-    cursor = _checked_cursor(query.cursor)
-    return schemas.JobPage.of(await store.list_jobs(where, limit=query.limit, cursor=cursor))
+    return schemas.JobPage.of(await store.list_jobs(where, limit=query.limit, cursor=query.cursor))
 
 
 @router.post(

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from scrapeyard import errors
-from scrapeyard.client import ApiError, RateLimited, ServerEvent, _parse_events, error_from
+from scrapeyard.client import ApiError, ServerEvent, _parse_events, error_from
+from scrapeyard.errors import RateLimited
 
 
 async def _lines(text: str) -> AsyncIterator[str]:
@@ -57,6 +58,13 @@ def test_envelopes_become_the_matching_errors() -> None:
     assert isinstance(down, errors.DatabaseUnavailable) and str(down) == "db down"
     limited = error_from(_response(429, _envelope("rate_limited", retry_after=3)))
     assert isinstance(limited, RateLimited) and limited.retry_after == 3
+    stranger = error_from(_response(401, _envelope("not_authenticated", "unknown API key")))
+    assert isinstance(stranger, errors.NotAuthenticated) and str(stranger) == "unknown API key"
+    narrow = error_from(
+        _response(403, _envelope("not_permitted", needed_scope="admin", key_scope="read"))
+    )
+    assert isinstance(narrow, errors.NotPermitted)
+    assert (narrow.needed, narrow.held) == ("admin", "read")
 
 
 @pytest.mark.parametrize("body", [{"detail": "nope"}, "not json", None])

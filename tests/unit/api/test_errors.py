@@ -19,9 +19,9 @@ from scrapeyard.api import errors
         (core.QueueError("busy"), 409, "conflict"),
         (core.DatabaseUnavailable("down"), 503, "database_unavailable"),
         (core.SchemaOutOfDate("old"), 503, "schema_out_of_date"),
-        (errors.NotAuthenticated(), 401, "not_authenticated"),
-        (errors.NotPermitted("write", "read"), 403, "not_permitted"),
-        (errors.RateLimited(0.2), 429, "rate_limited"),
+        (core.NotAuthenticated(), 401, "not_authenticated"),
+        (core.NotPermitted("write", "read"), 403, "not_permitted"),
+        (core.RateLimited(0.2), 429, "rate_limited"),
         (core.ScrapeyardError("unexpected"), 500, "internal_error"),
     ],
 )
@@ -32,8 +32,8 @@ def test_each_error_has_one_status_and_code(
 
 
 def test_retry_after_is_whole_seconds_and_at_least_one() -> None:
-    assert errors.RateLimited(0.01).retry_after == 1
-    assert errors.RateLimited(1.2).retry_after == 2
+    assert core.RateLimited(0.01).retry_after == 1
+    assert core.RateLimited(1.2).retry_after == 2
 
 
 def test_field_errors_keep_the_location_apart_from_the_path() -> None:

@@ -12,37 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FunctionElement
 
 from scrapeyard.queue.database import Database
-from scrapeyard.queue.dialects import now
+from scrapeyard.queue.dialects import now, seconds_between
 from scrapeyard.queue.jobs import FINISHED_STATUSES, JobStatus
 from scrapeyard.queue.tables import jobs, workers
 from scrapeyard.queue.workers import WorkerState
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 """Upper bounds, in seconds, of the job duration histogram (``+Inf`` is implied)."""
-
-
-class seconds_between(FunctionElement[float]):
-    """``end - start`` in seconds, for two timestamp columns."""
-
-    type = sa.Float()
-    inherit_cache = True
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({end} - {start})"  # SQLite stores times as Unix seconds
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_between_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
 
 
 @dataclass(frozen=True)
