@@ -315,6 +315,89 @@ class Client:
                     pass
                 await asyncio.sleep(self.poll_interval)
 
+    # -- crawling ----------------------------------------------------------------------
+
+    async def scrape(self, url: str, *, wait: float = 30.0, **options: Any) -> dict[str, Any]:
+        """Scrape one page: ``{"job", "record"}``, or ``{"job", "status_url", ...}`` if it
+        did not finish within ``wait`` seconds (then ``wait_for`` the job).
+
+        ``options`` are the API's (``formats``, ``selectors``, ``timeout``, ...).
+        """
+        answer: dict[str, Any] = await self._request(
+            "POST", "/v1/scrape", json={"url": url, "wait": wait, **options}
+        )
+        return answer
+
+    async def batch_scrape(self, urls: list[str], **options: Any) -> dict[str, Any]:
+        """Scrape many pages as one job: ``{"job", "status_url", "results_url", ...}``."""
+        started: dict[str, Any] = await self._request(
+            "POST", "/v1/batch/scrape", json={"urls": urls, **options}
+        )
+        return started
+
+    async def crawl(self, url: str | list[str], **options: Any) -> dict[str, Any]:
+        """Start a crawl: ``{"job", "status_url", "events_url", "results_url"}``.
+
+        ``options`` are the API's (``max_pages``, ``include_paths``, ``selectors``, ...).
+        """
+        start = {"urls": url} if isinstance(url, list) else {"url": url}
+        started: dict[str, Any] = await self._request(
+            "POST", "/v1/crawl", json={**start, **options}
+        )
+        return started
+
+    async def map(self, url: str, *, wait: float = 30.0, **options: Any) -> dict[str, Any]:
+        """A site's URLs: ``{"job", "urls"}`` (or the started job, if not done in time)."""
+        answer: dict[str, Any] = await self._request(
+            "POST", "/v1/map", json={"url": url, "wait": wait, **options}
+        )
+        return answer
+
+    async def results(
+        self, job_id: int, *, errors_only: bool = False, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a job (or every failed page, with ``errors_only``), in order."""
+        path = f"/v1/jobs/{job_id}/{'errors' if errors_only else 'results'}"
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": page_size}
+            if cursor is not None:
+                params["cursor"] = cursor
+            page = await self._request("GET", path, params=params)
+            for record in page["records"]:
+                yield record
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
+
+    async def export(
+        self, job_id: int, path: str, *, format: str = "jsonl", include: str = "pages"
+    ) -> int:
+        """Download a job's records to the file ``path`` (streamed); bytes written."""
+        written = 0
+        try:
+            async with self._http.stream(
+                "GET",
+                f"/v1/jobs/{job_id}/export",
+                params={"format": format, "include": include},
+            ) as response:
+                if response.is_error:
+                    await response.aread()
+                    raise error_from(response)
+                with open(path, "wb") as out:
+                    async for chunk in response.aiter_bytes():
+                        out.write(chunk)
+                        written += len(chunk)
+        except httpx.TransportError as exc:
+            raise ApiUnreachable(f"export from {self.base_url} broke: {exc!r}") from exc
+        return written
+
+    async def hosts(self) -> list[dict[str, Any]]:
+        """Every host crawls touched: rate limit, circuit, backlog."""
+        answer: dict[str, Any] = await self._request("GET", "/v1/hosts")
+        hosts: list[dict[str, Any]] = answer["hosts"]
+        return hosts
+
     # -- queues and workers ------------------------------------------------------------
 
     async def queues(self) -> list[dict[str, Any]]:

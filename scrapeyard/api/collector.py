@@ -35,6 +35,7 @@ class Snapshot:
     finished: list[statistics.Finished]
     durations: list[statistics.Durations]
     workers: list[statistics.WorkerFigures]
+    crawls: statistics.CrawlFigures
 
 
 async def read_snapshot(store: JobStore) -> Snapshot:
@@ -46,6 +47,7 @@ async def read_snapshot(store: JobStore) -> Snapshot:
         finished=await figures.finished(),
         durations=await figures.durations(),
         workers=await figures.workers(),
+        crawls=await figures.crawls(),
     )
 
 
@@ -59,6 +61,37 @@ class SnapshotCollector(Collector):
         yield from self._queues()
         yield from self._jobs()
         yield from self._workers()
+        yield from self._crawls()
+
+    def _crawls(self) -> Iterator[Metric]:
+        crawl = self.snapshot.crawls
+        pages = GaugeMetricFamily(
+            "scrapeyard_pages_fetched",
+            "Pages fetched by the crawls kept in the database, by HTTP status class.",
+            labels=["status_class"],
+        )
+        for status_class, count in sorted(crawl.pages_by_class.items()):
+            pages.add_metric([status_class], count)
+        yield pages
+        yield GaugeMetricFamily(
+            "scrapeyard_bytes_downloaded",
+            "Bytes downloaded by the crawls kept in the database.",
+            value=crawl.bytes,
+        )
+        throttled = GaugeMetricFamily(
+            "scrapeyard_host_throttle_waits",
+            "Times a request to the host had to wait for its rate limit, since the host "
+            "was first crawled.",
+            labels=["host"],
+        )
+        for host, waits in sorted(crawl.throttled.items()):
+            throttled.add_metric([host], waits)
+        yield throttled
+        yield GaugeMetricFamily(
+            "scrapeyard_hosts_circuit_open",
+            "Hosts whose circuit breaker a worker last reported open.",
+            value=len(crawl.open_circuits),
+        )
 
     def _queues(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily(

@@ -28,6 +28,8 @@ class ApiOptions:
     """Serve ``/metrics`` without a key to clients on the same machine."""
     pool_size: int = 10
     """Database connections this process may hold."""
+    max_wait: float = 300.0
+    """The longest a request waits for a job (``POST /v1/scrape`` and ``/v1/map``)."""
 
     @classmethod
     def from_settings(cls, settings: config.Settings) -> ApiOptions:

@@ -255,14 +255,39 @@ class Job(JobSummary):
 
     result: Any = Field(description="What the job returned, once it succeeded.")
     events: list[JobEvent] = Field(description="Its history, oldest first.")
+    stats: dict[str, Any] | None = Field(
+        None,
+        description="For scrape, map and crawl jobs, the crawl's counters over every "
+        "participant: `admitted`, `discovered`, `fetched`, `failed`, `skipped_robots`, "
+        "`skipped_scope`, `skipped_content_type`, `bytes`, `open` (URLs still waiting), "
+        "`max_pages`, and engine `stats` (sitemaps read, circuit breakers).",
+    )
 
     @classmethod
-    def with_history(cls, job: jobs.Job, events: list[jobs.JobEvent]) -> Job:
+    def with_history(
+        cls,
+        job: jobs.Job,
+        events: list[jobs.JobEvent],
+        *,
+        stats: dict[str, Any] | None = None,
+    ) -> Job:
         return cls(
             **_job_fields(job),
             result=job.result,
             events=[JobEvent.of(event) for event in events],
+            stats=_plain(stats),
         )
+
+
+def _plain(stats: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Crawl counters as JSON values (times as ISO 8601)."""
+    if stats is None:
+        return None
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in stats.items()
+        if key != "job_id"
+    }
 
 
 def _job_fields(job: jobs.Job) -> dict[str, Any]:

@@ -86,7 +86,7 @@ class CrawlProgress:
             disable=not self.live,
         )
         self._task = self._progress.add_task(
-            "crawl", total=None, job=job_id, rate=0.0, fetched=0, failed=0, queued=0
+            "crawl", total=1, job=job_id, rate=0.0, fetched=0, failed=0, queued=0
         )
         self._started = time.monotonic()
         self._last_line = 0.0

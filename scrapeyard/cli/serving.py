@@ -10,7 +10,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 
@@ -98,9 +98,19 @@ async def _api(server: uvicorn.Server, sock: socket.socket) -> int:
     return 0
 
 
+Ready = Callable[[str], Awaitable[None]]
+"""Called with the API's base URL once it answers (``scrapeyard demo`` starts there)."""
+
+
 async def run(
-    loaded: config.Settings, host: str, port: int, boss: supervisor.Supervisor | None
+    loaded: config.Settings,
+    host: str,
+    port: int,
+    boss: supervisor.Supervisor | None,
+    *,
+    on_ready: Ready | None = None,
 ) -> int:
+    """Serve the API (and run the workers) until a signal; the exit status."""
     sock = _bind(host, port)
     try:
         key = await _first_key(loaded, host)
@@ -131,9 +141,25 @@ async def run(
         server.should_exit = True
 
     api_task = asyncio.create_task(_api(server, sock))
+    if on_ready is not None:
+        ready = asyncio.create_task(
+            _when_started(server, f"http://{shown_host}:{bound_port}", on_ready)
+        )
+        api_task.add_done_callback(lambda _: ready.cancel())
     if boss is None:
         return await _until_signalled(api_task, stop_api)
     return await _with_workers(api_task, stop_api, boss)
+
+
+async def _when_started(server: uvicorn.Server, url: str, on_ready: Ready) -> None:
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        await on_ready(url)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logging.getLogger("scrapeyard.cli").exception("start-up task failed")
 
 
 async def _until_signalled(api_task: asyncio.Task[int], stop_api: Callable[[], None]) -> int:

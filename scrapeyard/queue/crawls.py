@@ -351,14 +351,19 @@ class CrawlStore:
         rows = rows[:limit]
         return PagesPage(rows, queries.encode_cursor(rows[-1]["id"]) if more and rows else None)
 
-    async def pages_after(self, job_id: int, after_id: int, limit: int) -> list[dict[str, Any]]:
-        """Records stored after record ``after_id``: for following a crawl as it runs."""
+    async def pages_after(
+        self, job_id: int, after_id: int, limit: int, *, ok: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """Records stored after record ``after_id``: for following a crawl as it runs,
+        and for streaming exports in constant memory."""
         stmt = (
             sa.select(crawl_pages)
             .where(crawl_pages.c.job_id == job_id, crawl_pages.c.id > after_id)
             .order_by(crawl_pages.c.id)
             .limit(limit)
         )
+        if ok is not None:
+            stmt = stmt.where(crawl_pages.c.ok.is_(ok))
         async with self.db.read() as conn:
             return [dict(row) for row in (await conn.execute(stmt)).mappings().all()]
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.dialects import now, seconds_between
 from scrapeyard.queue.jobs import FINISHED_STATUSES, JobStatus
-from scrapeyard.queue.tables import jobs, workers
+from scrapeyard.queue.tables import crawl_pages, crawls, hosts, jobs, workers
 from scrapeyard.queue.workers import WorkerState
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -57,13 +56,26 @@ class WorkerFigures:
     heartbeat_age: float
 
 
+@dataclass(frozen=True)
+class CrawlFigures:
+    """What crawls have fetched (of the jobs kept), and how hosts are faring."""
+
+    pages_by_class: dict[str, int]
+    """Page records by HTTP status class (``2xx``...), fetched ones only."""
+    bytes: int
+    throttled: dict[str, int]
+    """Per host: times a request had to wait for a token."""
+    open_circuits: list[str]
+    """Hosts whose circuit a worker last reported open."""
+
+
 class Statistics:
-    """Aggregate reads over the jobs and workers tables."""
+    """Aggregate reads over the jobs, workers, crawls and hosts tables."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _rows(self, stmt: sa.Select[Any]) -> Sequence[sa.RowMapping]:
+    async def _rows(self, stmt: sa.Executable) -> Sequence[sa.RowMapping]:
         async with self.db.read() as conn:
             return list((await conn.execute(stmt)).mappings().all())
 
@@ -108,6 +120,32 @@ class Statistics:
             )
             for row in await self._rows(stmt)
         ]
+
+    async def crawls(self, *, max_hosts: int = 1000) -> CrawlFigures:
+        """Pages by status class, bytes downloaded, throttle waits and open circuits."""
+        status_class = sa.cast(crawl_pages.c.status / 100, sa.Integer).label("class")
+        by_class = (
+            sa.select(status_class, sa.func.count().label("n"))
+            .where(crawl_pages.c.status.is_not(None))
+            .group_by(status_class)
+        )
+        pages = {f"{row['class']}xx": int(row["n"]) for row in await self._rows(by_class)}
+        total = await self._rows(sa.select(sa.func.sum(crawls.c.bytes).label("bytes")))
+        host_rows = await self._rows(
+            sa.select(hosts.c.host, hosts.c.throttled, hosts.c.circuit)
+            .order_by(hosts.c.updated_at.desc())
+            .limit(max_hosts)
+        )
+        return CrawlFigures(
+            pages_by_class=pages,
+            bytes=int(total[0]["bytes"] or 0) if total else 0,
+            throttled={row["host"]: int(row["throttled"]) for row in host_rows},
+            open_circuits=[
+                row["host"]
+                for row in host_rows
+                if isinstance(row["circuit"], dict) and row["circuit"].get("state") == "open"
+            ],
+        )
 
     async def workers(self) -> list[WorkerFigures]:
         """Worker processes that have not stopped, with their heartbeat's age."""

@@ -41,6 +41,7 @@ FORBIDDEN = {
     ),
     "worker": ("scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
     "exports": ("scrapeyard.worker", "scrapeyard.api", "scrapeyard.web", "scrapeyard.cli"),
+    "demo": ("scrapeyard.queue", "scrapeyard.worker", "scrapeyard.api", "scrapeyard.cli"),
     "api": ("scrapeyard.cli",),
     "app": ("scrapeyard.cli",),
     "client": (

@@ -1,18 +1,15 @@
-"""The API's routers, one module per resource. ``ALL`` is what ``create_app`` includes.
-
-Crawling adds its own module here (``crawl.py``: scrape, crawl, batch, map, results,
-export, errors, hosts) and appends its router to ``ALL``.
-"""
+"""The API's routers, one module per resource. ``ALL`` is what ``create_app`` includes."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from scrapeyard.api.routers import events, health, jobs, keys, metrics, queues, workers
+from scrapeyard.api.routers import crawl, events, health, jobs, keys, metrics, queues, workers
 
 ALL: list[APIRouter] = [
     jobs.router,
     events.router,
+    crawl.router,
     queues.router,
     workers.router,
     keys.router,
@@ -22,6 +19,11 @@ ALL: list[APIRouter] = [
 
 TAGS = [
     {"name": "jobs", "description": "Enqueue jobs, follow them, cancel, retry and delete them."},
+    {
+        "name": "crawling",
+        "description": "Scrape pages, crawl and map sites; page records, errors, exports; "
+        "the hosts crawls touch.",
+    },
     {"name": "queues", "description": "Jobs per queue and status; pause and resume queues."},
     {"name": "workers", "description": "Worker processes on every host, from their heartbeats."},
     {"name": "keys", "description": "The API key a request is made with."},

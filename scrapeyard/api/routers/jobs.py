@@ -9,17 +9,24 @@ from fastapi import APIRouter, Query, Response
 from scrapeyard.api import errors, schemas
 from scrapeyard.api.deps import JobIdPath, ReadKey, Store, WriteKey
 from scrapeyard.queue import queries
+from scrapeyard.queue.crawls import CrawlStore
 from scrapeyard.queue.jobs import JobSpec
 from scrapeyard.queue.store import JobStore
+
+CRAWL_KINDS = frozenset({"scrape", "crawl", "map"})
 
 router = APIRouter(
     prefix="/v1/jobs", tags=["jobs"], responses=errors.responses(401, 403, 422, 429, 503)
 )
 
 
-async def _with_history(store: JobStore, job_id: int) -> schemas.Job:
+async def with_history(store: JobStore, job_id: int) -> schemas.Job:
+    """The job as the API shows it: history, and a crawl's counters as ``stats``."""
     job, history = await store.with_history(job_id)
-    return schemas.Job.with_history(job, history)
+    stats = None
+    if job.kind in CRAWL_KINDS:
+        stats = await CrawlStore(store.db).counters(job.id)
+    return schemas.Job.with_history(job, history, stats=stats)
 
 
 @router.get("", summary="List jobs")
@@ -64,13 +71,13 @@ async def enqueue(
     )
     job = await store.enqueue(spec)
     response.headers["Location"] = f"{router.prefix}/{job.id}"
-    return await _with_history(store, job.id)
+    return await with_history(store, job.id)
 
 
 @router.get("/{job_id}", summary="Get a job", responses=errors.responses(404))
 async def get_job(_key: ReadKey, store: Store, job_id: JobIdPath) -> schemas.Job:
     """A job: status, progress, attempts, last error, result, timestamps and history."""
-    return await _with_history(store, job_id)
+    return await with_history(store, job_id)
 
 
 @router.post("/{job_id}/cancel", summary="Cancel a job", responses=errors.responses(404, 409))
@@ -81,14 +88,14 @@ async def cancel(_key: WriteKey, store: Store, job_id: JobIdPath) -> schemas.Job
     true meanwhile). Cancelling a finished job is a 409.
     """
     await store.cancel(job_id, reason="cancelled through the API")
-    return await _with_history(store, job_id)
+    return await with_history(store, job_id)
 
 
 @router.post("/{job_id}/retry", summary="Retry a job", responses=errors.responses(404, 409))
 async def retry(_key: WriteKey, store: Store, job_id: JobIdPath) -> schemas.Job:
     """Queue a failed or cancelled job again, with its attempts reset."""
     await store.retry(job_id)
-    return await _with_history(store, job_id)
+    return await with_history(store, job_id)
 
 
 @router.delete(
