@@ -3,8 +3,9 @@
 One ``Crawler`` is one participant in a crawl. Several can work the same crawl at once,
 in different processes or on different hosts, because the frontier they share lives in
 a ``CrawlState`` and hands out URLs under leases. The *lead* participant seeds the
-frontier (start URLs, then sitemaps) and runs until no URL is open anywhere; helpers
-stop as soon as there is nothing left for them to claim.
+frontier (start URLs, then sitemaps) and says when it has (``on_seeded``: the moment for
+helpers to join); every participant runs until no URL is open anywhere, so a helper
+that finds every open URL claimed by others waits for the pages they lead to.
 
 Outcomes are committed in batches (every ``flush_interval`` or ``flush_size``
 outcomes) together with the URLs their pages linked to. A participant killed between
@@ -69,6 +70,7 @@ class Crawler:
         work: PageWork,
         *,
         lead: bool = True,
+        on_seeded: Callable[[], Awaitable[None]] | None = None,
         stop: asyncio.Event | None = None,
         progress: Progress | None = None,
         progress_interval: float = 1.0,
@@ -80,6 +82,7 @@ class Crawler:
         self.state = state
         self.work = work
         self.lead = lead
+        self._on_seeded = on_seeded
         self.stop = stop or asyncio.Event()
         self._progress = progress
         self._progress_interval = progress_interval
@@ -94,6 +97,8 @@ class Crawler:
         self._in_flight = 0
         self._seen: set[str] = set()
         self._out_of_scope: set[str] = set()
+        # URLs found only beyond max_depth so far, with the shallowest depth seen.
+        self._too_deep: dict[str, int] = {}
         self._seeding: asyncio.Task[None] | None = None
         self._finished = asyncio.Event()
         self._processed = 0
@@ -104,10 +109,12 @@ class Crawler:
     # -- the run -----------------------------------------------------------------------
 
     async def run(self) -> Counters:
-        """Crawl until the frontier is exhausted (lead) or empty for us, or ``stop``."""
+        """Crawl until no URL is open anywhere, or until ``stop``."""
         self._started = time.monotonic()
         if self.lead:
             await self._seed_start_urls()
+            if self._on_seeded is not None:
+                await self._on_seeded()
             if self.options.use_sitemap:
                 self._seeding = asyncio.create_task(self._seed_sitemaps(), name="sitemaps")
         background = [
@@ -136,6 +143,7 @@ class Crawler:
             if self._local:
                 await self.state.release(list(self._local))
                 self._local.clear()
+            await self._let_hosts_go()
         counters = await self.state.counters()
         if self._progress is not None:
             await self._progress(self._snapshot(counters))
@@ -148,7 +156,7 @@ class Crawler:
                 continue
             self._in_flight += 1
             try:
-                processed = await self.work.process(entry)
+                processed = await self.work.process(entry, stop=self.stop)
                 await self._record(entry, processed)
             finally:
                 self._in_flight -= 1
@@ -187,11 +195,9 @@ class Crawler:
 
     async def _done(self) -> bool:
         """Whether this participant may stop: nothing in flight, nothing to commit,
-        and (for the lead) no URL open anywhere, seeding included."""
+        and no URL open anywhere (for the lead, sitemap seeding included)."""
         if self._in_flight or self._pending.outcomes:
             return False
-        if not self.lead:
-            return True
         if self._seeding is not None and not self._seeding.done():
             return False
         try:
@@ -227,24 +233,44 @@ class Crawler:
         key = urls.url_hash(url)
         if key in self._seen or key in self._out_of_scope:
             return None
-        if self.options.scope.check(url, depth) is not None:
-            self._out_of_scope.add(key)
-            self._pending.tally.skipped_scope += 1
+        too_deep_at = self._too_deep.get(key)
+        if too_deep_at is not None and depth >= too_deep_at:
             return None
+        why = self.options.scope.check(url, depth)
+        if why is not None:
+            if why is urls.OutOfScope.TOO_DEEP:
+                # Only too deep from here: concurrent pages are not processed strictly
+                # shallowest first, so the URL may yet be found nearer a start URL.
+                self._too_deep[key] = depth
+            else:
+                self._too_deep.pop(key, None)
+                self._out_of_scope.add(key)
+            if too_deep_at is None:
+                self._pending.tally.skipped_scope += 1
+            return None
+        if too_deep_at is not None:
+            # Counted as skipped when it was found too deep; it is followed after all.
+            del self._too_deep[key]
+            self._pending.tally.skipped_scope -= 1
         self._seen.add(key)
         blocked = None
         if self.options.respect_robots:
             rules = await self.work.robots.get(url)
-            if not rules.can_fetch(url, self.options.user_agent):
+            # Only rules that were read block a URL for good here; an unreachable
+            # robots.txt blocks for now, which the URL's own fetch sorts out.
+            if rules.status is robots.RobotsStatus.PARSED and not rules.can_fetch(
+                url, self.options.user_agent
+            ):
                 blocked = self.work.robots_record(url, key, depth, rules)
         parent_id = parent.id if parent is not None else None
         source: Source = "link" if parent is not None else "sitemap"
         return Discovered(url, key, _host(url), depth, parent_id, source, blocked)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def _alias(self, final_url: str, entry: Entry) -> None:
         """Remember a redirect target as done, so a link to it is not fetched again."""
@@ -263,7 +289,9 @@ class Crawler:
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(self._flush_interval)
-            await self._commit_all()
+            # In a task of its own, which ``run`` awaits: stopping this loop must not
+            # cancel a commit half-way, which would drop the batch it took.
+            await asyncio.shield(self._spawn(self._commit_all()))
 
     async def _commit_all(self) -> None:
         """Commit everything pending; retry while the database is away."""
@@ -292,6 +320,14 @@ class Crawler:
                 await self.work.limits.renew()
             except errors.DatabaseUnavailable as exc:
                 log.warning("cannot renew crawl leases: %s", exc)
+
+    async def _let_hosts_go(self) -> None:
+        """Give back the shared connection slots no other crawl of this process uses,
+        rather than hold them, idle, until their lease runs out."""
+        try:
+            await self.work.limits.renew()
+        except errors.DatabaseUnavailable as exc:
+            log.warning("cannot give back connection slots: %s", exc)
 
     async def _progress_loop(self) -> None:
         assert self._progress is not None

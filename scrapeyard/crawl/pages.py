@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -66,34 +67,42 @@ class PageWork:
         )
         self.wants_links = options.follows_links or "links" in options.plan.formats
 
-    async def process(self, entry: Entry) -> Processed:
-        """Fetch ``entry`` (politely) and decide what becomes of it."""
+    async def process(self, entry: Entry, *, stop: asyncio.Event | None = None) -> Processed:
+        """Fetch ``entry`` (politely) and decide what becomes of it.
+
+        If ``stop`` is set while the request waits for its host's turn, the URL is put
+        back untried (a retry that uses up no attempt).
+        """
         try:
-            return await self._process(entry)
+            return await self._process(entry, stop)
         except errors.CrawlError as exc:
             return self._failed(entry, exc)
         except errors.InvalidInput as exc:
             return self._failed(entry, exc)
 
-    async def _process(self, entry: Entry) -> Processed:
+    async def _process(self, entry: Entry, stop: asyncio.Event | None) -> Processed:
         url = entry.url
+        # An address the SSRF guard refuses is reported as such, rather than as a
+        # robots.txt that could not be fetched (names are judged when resolved).
+        self.client.policy.check_host(urllib.parse.urlsplit(url).hostname or "")
         crawl_delay = None
         if self.options.respect_robots:
             rules = await self.robots.get(url)
             if not rules.can_fetch(url, self.options.user_agent):
+                if rules.status is robots.RobotsStatus.DISALLOW_ALL and (
+                    entry.attempts + 1 < self.options.retries
+                ):
+                    # robots.txt is unreachable, not restrictive (RFC 9309: disallow
+                    # until it recovers): try again once the failure has been forgotten.
+                    outcome = Outcome(entry, Fate.RETRY, retry_in=self.robots.failure_ttl)
+                    return Processed(outcome, [], Tally())
                 return self._robots_blocked(entry, rules)
             crawl_delay = rules.crawl_delay(self.options.user_agent)
         host = _host_key(url)
         try:
             self.breaker.before_request(host)
         except errors.HostCircuitOpen:
-            return Processed(
-                Outcome(
-                    entry, Fate.RETRY, retry_in=self.breaker.retry_in(host), count_attempt=False
-                ),
-                [],
-                Tally(),
-            )
+            return _untried(entry, self.breaker.retry_in(host))
         proxy = self.rotation.next() if self.rotation else None
         started = time.monotonic()
         try:
@@ -102,6 +111,7 @@ class PageWork:
                 self.options.rate_limit,
                 self.options.max_connections_per_host,
                 crawl_delay=crawl_delay,
+                stop=stop,
             ):
                 result = await self.client.fetch(
                     url,
@@ -112,6 +122,8 @@ class PageWork:
                     max_body_bytes=self.options.max_body_bytes,
                     user_agent=self.options.user_agent,
                 )
+        except politeness.Stopped:
+            return _untried(entry, 0.0)
         except (errors.FetchTimeout, errors.ConnectionFailed) as exc:
             self.breaker.failed(host)
             if proxy is not None and self.rotation is not None:
@@ -174,7 +186,9 @@ class PageWork:
         return self._extract_now(result)
 
     def _extract_now(self, result: fetcher.FetchResult) -> tuple[dict[str, Any], list[str]]:
-        page = Document.from_bytes(result.body, result.final_url, result.content_type)
+        # The whole header, not ``result.content_type``: its charset decides the decoding.
+        header = result.headers.get("Content-Type", result.content_type)
+        page = Document.from_bytes(result.body, result.final_url, header)
         data: dict[str, Any] = dict(
             extract_formats(
                 page, self.options.plan, status=result.status, content_type=result.content_type
@@ -199,6 +213,12 @@ class PageWork:
     def _failed(self, entry: Entry, exc: BaseException, *, elapsed: float = 0.0) -> Processed:
         record = _failure(entry.url, entry.url_hash, entry.depth, _error(exc), elapsed)
         return Processed(Outcome(entry, Fate.FAILED, record), [], Tally(failed=1))
+
+
+def _untried(entry: Entry, retry_in: float) -> Processed:
+    """``entry`` put back without a request having been made."""
+    outcome = Outcome(entry, Fate.RETRY, retry_in=retry_in, count_attempt=False)
+    return Processed(outcome, [], Tally())
 
 
 def _failure(

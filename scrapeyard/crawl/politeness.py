@@ -8,22 +8,50 @@ one site, or one crawl worked by many processes, stay within one limit together.
 fetches tokens in small batches and holds connection slots under a lease, so the
 shared state is touched a few times per second, not once per request.
 
-``Crawl-delay`` from robots.txt lowers a host's rate to one request per delay.
+``Crawl-delay`` from robots.txt lowers a host's rate to one request per delay. While
+the shared state cannot be reached, requests wait (they never go ahead unchecked).
+
+A request waiting for its turn gives up (``Stopped``) as soon as the caller's ``stop``
+event is set, so a crawl that is cancelled or shutting down does not first spend every
+token its waiting requests would have taken.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from scrapeyard import errors
 from scrapeyard.crawl.options import RateLimit
+
+log = logging.getLogger(__name__)
 
 SLOT_RECHECK = 1.0
 """Seconds between attempts to get connection slots when others hold them all."""
+
+
+class Stopped(Exception):
+    """The caller's ``stop`` event was set before the host's turn came."""
+
+
+async def _pause(seconds: float, stop: asyncio.Event | None) -> None:
+    """Sleep ``seconds``, or less if ``stop`` is set meanwhile."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+
+
+def _check(stop: asyncio.Event | None, host: str) -> None:
+    if stop is not None and stop.is_set():
+        raise Stopped(host)
 
 
 class SharedLimits(Protocol):
@@ -100,22 +128,32 @@ class Politeness:
 
     @contextlib.asynccontextmanager
     async def request(
-        self, host: str, rate: RateLimit, cap: int, *, crawl_delay: float | None = None
+        self,
+        host: str,
+        rate: RateLimit,
+        cap: int,
+        *,
+        crawl_delay: float | None = None,
+        stop: asyncio.Event | None = None,
     ) -> AsyncIterator[None]:
-        """Hold a connection slot and one token for ``host`` for the body's duration."""
+        """Hold a connection slot and one token for ``host`` for the body's duration.
+
+        Raises ``Stopped`` if ``stop`` is set while waiting for them.
+        """
         state = self.host(host, effective_rate(rate, crawl_delay), cap)
-        await self._enter(state)
+        await self._enter(state, stop)
         try:
-            await self._token(state)
+            await self._token(state, stop)
             yield
         finally:
             async with state.changed:
                 state.in_flight -= 1
                 state.changed.notify()
 
-    async def _enter(self, state: HostState) -> None:
+    async def _enter(self, state: HostState, stop: asyncio.Event | None) -> None:
         async with state.changed:
             while True:
+                _check(stop, state.host)
                 limit = await self._connection_limit(state)
                 if state.in_flight < limit:
                     state.in_flight += 1
@@ -133,31 +171,40 @@ class Politeness:
         # Ask at once the first time; afterwards at most every SLOT_RECHECK seconds.
         if not state.slots_checked or now - state.slots_checked >= SLOT_RECHECK:
             state.slots_checked = now
-            state.slots = await self._shared.hold_slots(state.host, state.cap, state.cap)
+            try:
+                state.slots = await self._shared.hold_slots(state.host, state.cap, state.cap)
+            except errors.DatabaseUnavailable as exc:
+                # Keep what we hold; requests wait for slots until the database is back.
+                log.warning("cannot get connection slots for %s: %s", state.host, exc)
         return state.slots
 
-    async def _token(self, state: HostState) -> None:
+    async def _token(self, state: HostState, stop: asyncio.Event | None) -> None:
         rate = state.rate
         if rate.unlimited:
             return
         async with state.token_lock:
             while True:
+                _check(stop, state.host)
                 if self._shared is None:
                     self._refill(state)
                 elif state.tokens < 1:
-                    granted, wait = await self._shared.take_tokens(
-                        state.host, rate.burst, rate.requests_per_second, rate.burst
-                    )
+                    try:
+                        granted, wait = await self._shared.take_tokens(
+                            state.host, rate.burst, rate.requests_per_second, rate.burst
+                        )
+                    except errors.DatabaseUnavailable as exc:
+                        log.warning("cannot get tokens for %s: %s", state.host, exc)
+                        granted, wait = 0, SLOT_RECHECK
                     state.tokens += granted
                     if not granted:
                         state.throttled += 1
-                        await asyncio.sleep(max(wait, 0.01))
+                        await _pause(max(wait, 0.01), stop)
                         continue
                 if state.tokens >= 1:
                     state.tokens -= 1
                     return
                 state.throttled += 1
-                await asyncio.sleep((1 - state.tokens) / rate.requests_per_second)
+                await _pause((1 - state.tokens) / rate.requests_per_second, stop)
 
     def _refill(self, state: HostState) -> None:
         now = self._clock()

@@ -119,7 +119,12 @@ class HostStore:
         return granted, wait
 
     async def hold_slots(self, host: str, want: int, cap: int) -> int:
-        """Hold up to ``want`` of ``cap`` connection slots: a fair share of what is free."""
+        """Hold up to ``want`` of ``cap`` connection slots: a fair share of what is free.
+
+        The share is the cap divided among every holder that wants slots, this one
+        included; a holder over its share (it came first) gets only its share back when
+        it renews, so a newcomer is never starved for longer than one renewal.
+        """
         async with self.db.write(durable=False) as tx:
             await self._locked_host(tx, host, 0.0, 0)
             others = (
@@ -140,7 +145,9 @@ class HostStore:
             granted: int = max(0, min(want, free, fair))
             mine = sa.and_(host_slots.c.host == host, host_slots.c.holder == self.holder)
             await tx.execute(sa.delete(host_slots).where(mine))
-            if granted:
+            # A holder that wants slots keeps its row even when it got none: the others
+            # count it when they work out their fair share, and give some back.
+            if want:
                 await tx.execute(
                     sa.insert(host_slots).values(
                         host=host,

@@ -6,11 +6,13 @@ All three run the same engine on a persistent frontier:
 - ``map`` follows sitemaps and links within scope and returns the URLs it found,
   storing no page content;
 - ``crawl`` follows links within scope up to ``max_pages``, storing a record per page.
-  With ``parallelism`` > 1 it enqueues ``crawl.helper`` jobs that work the same
-  frontier from other worker slots, processes or hosts.
+  With ``parallelism`` > 1 it enqueues ``crawl.helper`` jobs (once its start URLs are
+  in the frontier) that work the same frontier from other worker slots, processes or
+  hosts, until no URL is left or the crawl job ends.
 
 A crawl stopped by a worker shutdown hands its job back (the frontier keeps its
-place); a cancelled one stops within a heartbeat and keeps what it stored.
+place); a cancelled one stops within a heartbeat and keeps what it stored, and its
+helpers stop within ``HELPER_WATCH_INTERVAL``.
 
 The crawl engine is imported when a job of these kinds first runs or is validated, not
 when the kinds are registered: processes that never crawl stay small.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from scrapeyard import errors
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 CRAWL_TIMEOUT = 7 * 86400.0
 """Crawls run for as long as their pages take; the per-page timeouts bound each fetch."""
 MAP_RESULT_LIMIT = 100_000
+HELPER_WATCH_INTERVAL = 1.0
+"""Seconds between a helper's looks at the crawl job it helps."""
 
 
 def _validator(mode: str) -> Any:
@@ -53,15 +57,18 @@ def _validate_helper(payload: Mapping[str, Any]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _stop_signal(ctx: JobContext) -> AsyncIterator[asyncio.Event]:
-    """An event set when the job is cancelled or its worker starts shutting down."""
+async def _stop_signal(ctx: JobContext, crawl_id: int) -> AsyncIterator[asyncio.Event]:
+    """An event set when the job is cancelled or its worker starts shutting down, and
+    for a helper, when the crawl it helps has ended (cancelled, failed or done)."""
     stop = asyncio.Event()
 
     async def watch() -> None:
-        waiters = [
+        waiters: list[asyncio.Future[object]] = [
             asyncio.ensure_future(ctx.cancelled.wait()),
             asyncio.ensure_future(ctx.stopping.wait()),
         ]
+        if crawl_id != ctx.job.id:
+            waiters.append(asyncio.ensure_future(_crawl_ended(ctx, crawl_id)))
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             stop.set()
@@ -75,6 +82,20 @@ async def _stop_signal(ctx: JobContext) -> AsyncIterator[asyncio.Event]:
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
+
+
+async def _crawl_ended(ctx: JobContext, crawl_id: int) -> None:
+    """Return once the crawl job ``crawl_id`` has finished or was asked to stop."""
+    while True:
+        await asyncio.sleep(HELPER_WATCH_INTERVAL)
+        try:
+            crawl = await ctx.store.get(crawl_id)
+        except errors.DatabaseUnavailable:
+            continue
+        except errors.JobNotFound:
+            return
+        if crawl.finished or crawl.cancel_requested:
+            return
 
 
 def _progress(ctx: JobContext) -> Any:
@@ -101,7 +122,14 @@ def _progress(ctx: JobContext) -> Any:
     return report
 
 
-async def _run(ctx: JobContext, options: CrawlOptions, crawl_id: int, *, lead: bool) -> Snapshot:
+async def _run(
+    ctx: JobContext,
+    options: CrawlOptions,
+    crawl_id: int,
+    *,
+    lead: bool,
+    on_seeded: Callable[[], Awaitable[None]] | None = None,
+) -> Snapshot:
     from scrapeyard.crawl.crawler import Crawler, Snapshot
     from scrapeyard.crawl.pages import PageWork
     from scrapeyard.worker.crawl_state import SqlCrawlState
@@ -120,12 +148,13 @@ async def _run(ctx: JobContext, options: CrawlOptions, crawl_id: int, *, lead: b
         limits=resources.politeness,
         breaker=resources.circuits,
     )
-    async with _stop_signal(ctx) as stop:
+    async with _stop_signal(ctx, crawl_id) as stop:
         crawler = Crawler(
             options,
             state,
             work,
             lead=lead,
+            on_seeded=on_seeded,
             stop=stop,
             progress=_progress(ctx) if lead else None,
             renew_interval=max(resources.lease / 4, 0.5),
@@ -184,17 +213,21 @@ async def map_site(ctx: JobContext) -> dict[str, Any]:
 async def crawl(ctx: JobContext) -> dict[str, Any]:
     """Crawl from the start URLs within scope, storing a record for every page."""
     options = await _start(ctx, "crawl")
-    for n in range(1, options.parallelism):
-        await ctx.enqueue(
-            JobSpec(
-                "crawl.helper",
-                {"crawl_id": ctx.job.id},
-                queue=ctx.job.queue,
-                priority=ctx.job.priority,
-                unique_key=f"crawl:{ctx.job.id}:helper:{n}",
+
+    async def enqueue_helpers() -> None:
+        # Once the start URLs are in the frontier, so that helpers find work to wait for.
+        for n in range(1, options.parallelism):
+            await ctx.enqueue(
+                JobSpec(
+                    "crawl.helper",
+                    {"crawl_id": ctx.job.id},
+                    queue=ctx.job.queue,
+                    priority=ctx.job.priority,
+                    unique_key=f"crawl:{ctx.job.id}:helper:{n}",
+                )
             )
-        )
-    return _summary(await _run(ctx, options, ctx.job.id, lead=True))
+
+    return _summary(await _run(ctx, options, ctx.job.id, lead=True, on_seeded=enqueue_helpers))
 
 
 @job_kind("crawl.helper", timeout=CRAWL_TIMEOUT, validate=_validate_helper)

@@ -18,6 +18,8 @@ from scrapeyard.queue.hosts import HostStore
 from scrapeyard.queue.store import JobStore
 
 if TYPE_CHECKING:
+    import aiohttp.abc
+
     from scrapeyard.crawl import addresses, circuits, fetcher, politeness, robots
     from scrapeyard.crawl.options import CrawlDefaults
 
@@ -38,7 +40,11 @@ def crawl_defaults(settings: config.Settings) -> CrawlDefaults:
 
 
 class Resources:
-    """Shared, lazily built resources of one worker process."""
+    """Shared, lazily built resources of one worker process.
+
+    ``resolver`` replaces the system's DNS lookups for crawls (the SSRF guard still
+    judges every address it returns): for split-horizon DNS, and for tests.
+    """
 
     def __init__(
         self,
@@ -48,12 +54,16 @@ class Resources:
         defaults: CrawlDefaults | None = None,
         allowed_networks: Sequence[str] = (),
         lease: float = 30.0,
+        resolver: aiohttp.abc.AbstractResolver | None = None,
+        robots_failure_ttl: float = 60.0,
     ) -> None:
         self.store = store
         self.worker_id = worker_id
         self._defaults = defaults
         self.allowed_networks = list(allowed_networks)
         self.lease = lease
+        self._resolver = resolver
+        self.robots_failure_ttl = robots_failure_ttl
         self.crawls = CrawlStore(store.db)
         self.hosts = HostStore(store.db, worker_id, lease=lease)
         self._fetcher: fetcher.Fetcher | None = None
@@ -116,6 +126,7 @@ class Resources:
                 ),
                 max_body_bytes=defaults.max_body_bytes,
                 limit=1024,
+                resolver=self._resolver,
             )
         return self._fetcher
 
@@ -125,7 +136,9 @@ class Resources:
             from scrapeyard.crawl import robots
 
             self._robots = robots.RobotsCache(
-                self.fetcher, user_agent=self.crawl_defaults.user_agent
+                self.fetcher,
+                user_agent=self.crawl_defaults.user_agent,
+                failure_ttl=self.robots_failure_ttl,
             )
         return self._robots
 
