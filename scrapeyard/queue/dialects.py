@@ -183,7 +183,7 @@ def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Inse
     return _insert(dialect_name, jobs).on_conflict_do_nothing(
         index_elements=["unique_key"],
         index_where=sa.text(
-            "unique_key IS NOT NULL AND status IN ('scheduled', 'queued', 'running')"
+            "unique_key IS NOT NULL AND status IN ('waiting', 'scheduled', 'queued', 'running')"
         ),
     )
 

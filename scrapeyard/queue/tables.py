@@ -19,8 +19,8 @@ metadata = sa.MetaData(
 # SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid); BIGINT would not.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-_STATUSES = "'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'"
-_UNFINISHED = "status IN ('scheduled', 'queued', 'running')"
+_STATUSES = "'waiting', 'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'"
+_UNFINISHED = "status IN ('waiting', 'scheduled', 'queued', 'running')"
 _READY = "status IN ('scheduled', 'queued')"
 
 jobs = sa.Table(
@@ -38,6 +38,7 @@ jobs = sa.Table(
     sa.Column("retry", JSON, nullable=False),
     sa.Column("timeout", sa.Float, nullable=True),
     sa.Column("unique_key", sa.String(255), nullable=True),
+    sa.Column("chain_id", sa.BigInteger, nullable=True),
     sa.Column("lease_owner", sa.String(200), nullable=True),
     sa.Column("lease_token", sa.String(32), nullable=True),
     sa.Column("lease_expires_at", Timestamp, nullable=True),
@@ -66,6 +67,12 @@ jobs = sa.Table(
         postgresql_where=sa.text(f"unique_key IS NOT NULL AND {_UNFINISHED}"),
     ),
     sa.Index("ix_jobs_status_id", "status", "id"),
+    sa.Index(
+        "ix_jobs_chain_id",
+        "chain_id",
+        sqlite_where=sa.text("chain_id IS NOT NULL"),
+        postgresql_where=sa.text("chain_id IS NOT NULL"),
+    ),
     sa.Index("ix_jobs_queue_status", "queue", "status"),
     sa.Index("ix_jobs_kind_id", "kind", "id"),
     sa.Index("ix_jobs_created_at", "created_at"),
@@ -86,6 +93,24 @@ sa.Index(
     jobs.c.id,
     sqlite_where=sa.text(_READY),
     postgresql_where=sa.text(_READY),
+)
+
+job_dependencies = sa.Table(
+    "job_dependencies",
+    metadata,
+    sa.Column(
+        "job_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "depends_on",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Index("ix_job_dependencies_depends_on", "depends_on"),
 )
 
 job_events = sa.Table(
@@ -264,4 +289,50 @@ host_slots = sa.Table(
     sa.Column("holder", sa.String(200), primary_key=True),
     sa.Column("slots", sa.Integer, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+# -- schedules ------------------------------------------------------------------------
+
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("cron", sa.String(200), nullable=True),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("interval", sa.Float, nullable=True),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("queue", sa.String(100), nullable=True),
+    sa.Column("priority", sa.Integer, nullable=True),
+    sa.Column("max_attempts", sa.Integer, nullable=True),
+    sa.Column("missed", sa.String(8), nullable=False),
+    sa.Column("overlap", sa.String(8), nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("next_fire_at", Timestamp, nullable=True),
+    sa.Column("last_fire_at", Timestamp, nullable=True),
+    sa.Column("last_job_id", sa.BigInteger, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint("cron IS NOT NULL OR interval IS NOT NULL", name="when"),
+    sa.CheckConstraint("missed IN ('skip', 'run_once')", name="missed"),
+    sa.CheckConstraint("overlap IN ('skip', 'allow')", name="overlap"),
+    sa.UniqueConstraint("name", name="uq_schedules_name"),
+    sa.Index("ix_schedules_next_fire_at", "next_fire_at"),
+)
+
+schedule_fires = sa.Table(
+    "schedule_fires",
+    metadata,
+    sa.Column(
+        "schedule_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("schedules.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("fire_at", Timestamp, primary_key=True),
+    sa.Column("job_id", sa.BigInteger, nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.CheckConstraint("outcome IN ('enqueued', 'skipped', 'missed')", name="outcome"),
 )
