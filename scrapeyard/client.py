@@ -196,6 +196,7 @@ class Client:
         unique_key: str | None = None,
         max_attempts: int | None = None,
         timeout: float | None = None,
+        depends_on: list[int] | None = None,
     ) -> dict[str, Any]:
         """Enqueue a job of a registered kind; the job as the API accepted it."""
         options = {
@@ -206,11 +207,20 @@ class Client:
             "unique_key": unique_key,
             "max_attempts": max_attempts,
             "timeout": timeout,
+            "depends_on": depends_on,
         }
         body: dict[str, Any] = {"kind": kind, "payload": dict(payload or {})}
         body.update({name: value for name, value in options.items() if value is not None})
         job: dict[str, Any] = await self._request("POST", "/v1/jobs", json=body)
         return job
+
+    async def chain(self, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Enqueue jobs that run one after another; each step is ``{"kind", "payload",
+        ...}`` as for ``enqueue``. The jobs, first to last."""
+        jobs: list[dict[str, Any]] = await self._request(
+            "POST", "/v1/jobs/chain", json={"jobs": steps}
+        )
+        return jobs
 
     async def get_job(self, job_id: int) -> dict[str, Any]:
         """One job with its result and history."""

@@ -170,6 +170,20 @@ class EnqueueRequest(_Model):
         allow_inf_nan=False,
         description="Seconds one attempt may run; default: the kind's, else the worker's.",
     )
+    depends_on: list[JobId] | None = Field(
+        None,
+        max_length=jobs.MAX_DEPENDENCIES,
+        description="Jobs that must succeed first; the job waits (status `waiting`) and is "
+        "cancelled if one of them fails for good.",
+    )
+
+
+class ChainRequest(_Model):
+    """Jobs to run one after the other."""
+
+    jobs: list[EnqueueRequest] = Field(
+        min_length=2, max_length=20, description="The steps, first to last."
+    )
 
 
 class JobQuery(_Model):
@@ -229,6 +243,7 @@ class JobSummary(_Model):
     max_attempts: int = Field(description="Attempts allowed before it fails for good.")
     timeout: float | None = Field(description="Seconds one attempt may run, if set.")
     unique_key: str | None = Field(description="Its de-duplication key, if any.")
+    chain_id: int | None = Field(description="The chain it belongs to (its first job's id).")
     worker: str | None = Field(description="The worker holding (or last holding) its lease.")
     cancel_requested: bool = Field(
         description="A running job was asked to stop; its worker will confirm within a heartbeat."
@@ -263,6 +278,13 @@ class Job(JobSummary):
         "`max_pages`, and engine `stats` (sitemaps read, circuit breakers).",
     )
 
+    depends_on: list[int] = Field(
+        default_factory=list, description="The jobs it waits for (or waited for)."
+    )
+    chain: list[JobSummary] | None = Field(
+        None, description="Every job of its chain, in order, when it belongs to one."
+    )
+
     @classmethod
     def with_history(
         cls,
@@ -270,12 +292,16 @@ class Job(JobSummary):
         events: list[jobs.JobEvent],
         *,
         stats: dict[str, Any] | None = None,
+        depends_on: list[int] | None = None,
+        chain: list[jobs.Job] | None = None,
     ) -> Job:
         return cls(
             **_job_fields(job),
             result=job.result,
             events=[JobEvent.of(event) for event in events],
             stats=_plain(stats),
+            depends_on=depends_on or [],
+            chain=[JobSummary.of(step) for step in chain] if chain is not None else None,
         )
 
 
@@ -302,6 +328,7 @@ def _job_fields(job: jobs.Job) -> dict[str, Any]:
         "max_attempts": job.max_attempts,
         "timeout": job.timeout,
         "unique_key": job.unique_key,
+        "chain_id": job.chain_id,
         "worker": job.lease_owner,
         "cancel_requested": job.cancel_requested,
         "progress": job.progress,

@@ -76,6 +76,10 @@ def enqueue(
     count: Annotated[
         int, typer.Option("--count", "-n", help="Enqueue this many copies, in bulk.")
     ] = 1,
+    depends_on: Annotated[
+        list[int] | None,
+        typer.Option("--depends-on", help="Wait for this job to succeed first (repeatable)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job(s) as JSON.")] = False,
 ) -> None:
     """Enqueue a job (or --count copies in one round trip); prints the job id(s)."""
@@ -90,6 +94,7 @@ def enqueue(
         max_attempts=max_attempts,
         timeout=timeout,
         unique_key=unique_key,
+        depends_on=tuple(depends_on or ()),
     )
     loaded = common.settings()
 
@@ -110,6 +115,36 @@ def enqueue(
         print(job_id)
     if count > 1:
         common.err_console.print(f"enqueued {count} {kind} jobs", highlight=False)
+
+
+def _step(text: str, index: int) -> JobSpec:
+    kind, _, payload = text.partition(":")
+    try:
+        return JobSpec(kind.strip(), parse_payload(payload) if payload else {})
+    except errors.InvalidInput as exc:
+        raise errors.InvalidInput(f"steps[{index}].{exc.field}", exc.problem) from None
+
+
+@app.command("chain")
+def chain(
+    steps: Annotated[
+        list[str],
+        typer.Argument(help="KIND or KIND:JSON for each step, first to last."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the jobs as JSON.")] = False,
+) -> None:
+    """Enqueue jobs that run one after another; prints their ids.
+
+    Each waits for the one before it; if one fails for good, the rest are cancelled.
+    Example: scrapeyard jobs chain 'crawl:{"url": "https://example.com/"}' export
+    """
+    specs = [_step(text, index) for index, text in enumerate(steps)]
+    chained = common.with_store(common.settings(), lambda store: store.enqueue_chain(specs))
+    if as_json:
+        common.print_json([job.to_json() for job in chained])
+        return
+    for job in chained:
+        print(job.id)
 
 
 def _statuses(text: str | None) -> list[JobStatus]:

@@ -16,11 +16,14 @@ MAX_PRIORITY = 1000
 MAX_NAME_LENGTH = 100
 MAX_UNIQUE_KEY_LENGTH = 255
 MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
+MAX_DEPENDENCIES = 100
 
 
 class JobStatus(enum.StrEnum):
     """Where a job is in its life."""
 
+    WAITING = "waiting"
+    """Waiting for the jobs it depends on to succeed (``depends_on``)."""
     SCHEDULED = "scheduled"
     """Waiting for its ``run_at`` time (a delayed job, or a retry after backoff)."""
     QUEUED = "queued"
@@ -35,7 +38,9 @@ class JobStatus(enum.StrEnum):
     """Stopped on request before it finished."""
 
 
-UNFINISHED_STATUSES = frozenset({JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.RUNNING})
+UNFINISHED_STATUSES = frozenset(
+    {JobStatus.WAITING, JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.RUNNING}
+)
 """A job in one of these still owns its ``unique_key``."""
 READY_STATUSES = frozenset({JobStatus.SCHEDULED, JobStatus.QUEUED})
 """Claimable once ``run_at`` has passed."""
@@ -43,6 +48,7 @@ FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.
 """Terminal until someone retries the job by hand."""
 
 TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.WAITING: frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.CANCELLED}),
     JobStatus.SCHEDULED: frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CANCELLED}),
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
     JobStatus.RUNNING: frozenset(
@@ -55,8 +61,9 @@ TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = {
         }
     ),
     JobStatus.SUCCEEDED: frozenset(),
-    JobStatus.FAILED: frozenset({JobStatus.QUEUED}),  # retried by hand
-    JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),  # retried by hand
+    # Retried by hand: queued, or waiting again if what it depends on has not succeeded.
+    JobStatus.FAILED: frozenset({JobStatus.QUEUED, JobStatus.WAITING}),
+    JobStatus.CANCELLED: frozenset({JobStatus.QUEUED, JobStatus.WAITING}),
 }
 """Every status change the store makes; a test holds the store to this table."""
 
@@ -74,6 +81,8 @@ class EventType(enum.StrEnum):
     CANCEL_REQUESTED = "cancel_requested"
     CANCELLED = "cancelled"
     RETRIED = "retried"
+    UNBLOCKED = "unblocked"
+    """Every job it depended on succeeded; it is ready (or scheduled) now."""
 
 
 def validate_name(field_name: str, value: str) -> str:
@@ -137,6 +146,8 @@ class JobSpec:
     retry: retry.RetryPolicy | None = None
     timeout: float | None = None
     unique_key: str | None = None
+    depends_on: tuple[int, ...] = ()
+    """Jobs that must succeed first; if one fails for good, this job is cancelled."""
 
     def __post_init__(self) -> None:
         validate_name("kind", self.kind)
@@ -156,6 +167,13 @@ class JobSpec:
             raise errors.InvalidInput("max_attempts", "must be between 1 and 1000")
         if self.timeout is not None and not self.timeout > 0:
             raise errors.InvalidInput("timeout", "must be a positive number of seconds")
+        if not isinstance(self.depends_on, tuple) or len(self.depends_on) > MAX_DEPENDENCIES:
+            raise errors.InvalidInput(
+                "depends_on", f"must be a list of at most {MAX_DEPENDENCIES} job ids"
+            )
+        for index, job_id in enumerate(self.depends_on):
+            if isinstance(job_id, bool) or not isinstance(job_id, int) or job_id < 1:
+                raise errors.InvalidInput(f"depends_on[{index}]", "must be a job id")
         if self.unique_key is not None and not (
             isinstance(self.unique_key, str) and 0 < len(self.unique_key) <= MAX_UNIQUE_KEY_LENGTH
         ):
@@ -180,6 +198,7 @@ class Job:
     retry: retry.RetryPolicy
     timeout: float | None
     unique_key: str | None
+    chain_id: int | None
     lease_owner: str | None
     lease_token: str | None
     lease_expires_at: datetime | None
@@ -207,6 +226,7 @@ class Job:
             retry=retry.RetryPolicy.from_json(row["retry"]),
             timeout=row["timeout"],
             unique_key=row["unique_key"],
+            chain_id=row.get("chain_id"),
             lease_owner=row["lease_owner"],
             lease_token=row["lease_token"],
             lease_expires_at=row["lease_expires_at"],
@@ -242,6 +262,7 @@ class Job:
             "retry": self.retry.to_json(),
             "timeout": self.timeout,
             "unique_key": self.unique_key,
+            "chain_id": self.chain_id,
             "lease_owner": self.lease_owner,
             "cancel_requested": self.cancel_requested,
             "progress": self.progress,

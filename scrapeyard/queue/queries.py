@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from scrapeyard import errors
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.jobs import Job, JobEvent, JobStatus
-from scrapeyard.queue.tables import job_events, jobs, queues
+from scrapeyard.queue.tables import job_dependencies, job_events, jobs, queues
 
 MAX_PAGE_SIZE = 1000
 
@@ -183,3 +183,19 @@ class JobQueries:
         rows = await self._rows(stmt)
         value = rows[0]["next"] if rows else None
         return value if isinstance(value, datetime) else None
+
+    async def dependencies(self, job_id: int) -> list[int]:
+        """The ids of the jobs ``job_id`` depends on."""
+        rows = await self._rows(
+            sa.select(job_dependencies.c.depends_on)
+            .where(job_dependencies.c.job_id == job_id)
+            .order_by(job_dependencies.c.depends_on)
+        )
+        return [row["depends_on"] for row in rows]
+
+    async def chain(self, chain_id: int) -> list[Job]:
+        """The jobs of a chain, in the order they run."""
+        rows = await self._rows(
+            sa.select(jobs).where(jobs.c.chain_id == chain_id).order_by(jobs.c.id)
+        )
+        return [Job.from_row(row) for row in rows]

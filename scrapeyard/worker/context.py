@@ -104,6 +104,11 @@ class JobContext:
         """Enqueue a job right away (it exists even if this job later fails)."""
         return await self.store.enqueue(spec)
 
+    async def dependencies(self) -> list[Job]:
+        """The jobs this one depends on (in a chain: the step before), as stored now."""
+        found = await self.store.get_many(await self.store.dependencies(self.job.id))
+        return [found[job_id] for job_id in sorted(found)]
+
     def enqueue_on_success(self, spec: JobSpec) -> None:
         """Enqueue ``spec`` when, and only if, this job succeeds (same transaction)."""
         self._follow_ups.append(spec)

@@ -56,7 +56,11 @@ async def test_a_unique_key_held_by_an_unfinished_job_returns_that_job(
     second = (await api.post("/v1/jobs", json=body)).json()
     assert first["id"] == second["id"]
     assert (await api.get("/v1/jobs")).json()["jobs"] == [
-        {key: value for key, value in first.items() if key not in ("result", "events", "stats")}
+        {
+            key: value
+            for key, value in first.items()
+            if key not in ("result", "events", "stats", "depends_on", "chain")
+        }
     ]
 
 
@@ -168,3 +172,25 @@ async def test_impossible_transitions_are_conflicts(
     assert (await api.delete(f"/v1/jobs/{running}")).status_code == 409
     queued = (await store.enqueue(JobSpec("noop"))).id
     assert (await api.post(f"/v1/jobs/{queued}/retry")).status_code == 409
+
+
+async def test_a_chain_is_enqueued_in_one_request_and_shown_as_one_unit(
+    api: httpx.AsyncClient,
+) -> None:
+    steps = [{"kind": "noop", "payload": {"step": n}} for n in range(3)]
+    answer = await api.post("/v1/jobs/chain", json={"jobs": steps})
+    assert answer.status_code == 202, answer.text
+    chained = answer.json()
+    ids = [job["id"] for job in chained]
+    assert [job["status"] for job in chained] == ["queued", "waiting", "waiting"]
+    assert {job["chain_id"] for job in chained} == {ids[0]}
+    last = (await api.get(f"/v1/jobs/{ids[2]}")).json()
+    assert last["depends_on"] == [ids[1]]
+    assert [step["id"] for step in last["chain"]] == ids
+
+    bad = await api.post("/v1/jobs/chain", json={"jobs": [steps[0], {"kind": "nope"}]})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"]["fields"][0]["field"] == "jobs[1].kind"
+    dangling = await api.post("/v1/jobs", json={"kind": "noop", "depends_on": [10**9]})
+    assert dangling.status_code == 422
+    assert dangling.json()["error"]["details"]["fields"][0]["field"] == "depends_on[0]"

@@ -26,7 +26,14 @@ async def with_history(store: JobStore, job_id: int) -> schemas.Job:
     stats = None
     if job.kind in CRAWL_KINDS:
         stats = await CrawlStore(store.db).counters(job.id)
-    return schemas.Job.with_history(job, history, stats=stats)
+    chain = await store.chain(job.chain_id) if job.chain_id is not None else None
+    return schemas.Job.with_history(
+        job,
+        history,
+        stats=stats,
+        depends_on=await store.dependencies(job.id),
+        chain=chain,
+    )
 
 
 @router.get("", summary="List jobs")
@@ -58,7 +65,13 @@ async def enqueue(
     With a `unique_key` that an unfinished job holds, that job is returned and nothing
     is added. The `Location` header is the job's URL.
     """
-    spec = JobSpec(
+    job = await store.enqueue(_spec(request))
+    response.headers["Location"] = f"{router.prefix}/{job.id}"
+    return await with_history(store, job.id)
+
+
+def _spec(request: schemas.EnqueueRequest) -> JobSpec:
+    return JobSpec(
         request.kind,
         request.payload,
         queue=request.queue,
@@ -68,10 +81,27 @@ async def enqueue(
         max_attempts=request.max_attempts,
         timeout=request.timeout,
         unique_key=request.unique_key,
+        depends_on=tuple(request.depends_on or ()),
     )
-    job = await store.enqueue(spec)
-    response.headers["Location"] = f"{router.prefix}/{job.id}"
-    return await with_history(store, job.id)
+
+
+@router.post(
+    "/chain",
+    status_code=202,
+    summary="Enqueue a chain of jobs",
+    responses=errors.responses(400, 413),
+)
+async def enqueue_chain(
+    _key: WriteKey, store: Store, request: schemas.ChainRequest, response: Response
+) -> list[schemas.Job]:
+    """Jobs that run one after another (each waits for the one before it to succeed).
+
+    If one fails for good, the rest are cancelled with the reason. They share a
+    `chain_id`, and each job's detail lists the whole chain.
+    """
+    chained = await store.enqueue_chain([_spec(step) for step in request.jobs])
+    response.headers["Location"] = f"{router.prefix}/{chained[0].id}"
+    return [await with_history(store, job.id) for job in chained]
 
 
 @router.get("/{job_id}", summary="Get a job", responses=errors.responses(404))
