@@ -86,6 +86,13 @@ class Enqueuing(StoreBase):
             "cancel_requested": False,
         }
 
+    def check(self, spec: JobSpec) -> None:
+        """Raise ``InvalidInput`` if ``spec`` would be refused; write nothing.
+
+        For templates kept to enqueue later, such as a schedule's.
+        """
+        self._row(spec)
+
     async def enqueue(self, spec: JobSpec, *, conn: AsyncConnection | None = None) -> Job:
         """Add one job. With a ``unique_key`` held by an unfinished job, return that job.
 

@@ -27,12 +27,13 @@ async def test_concurrent_claimers_run_every_job_exactly_once(
     total = 1500
     ids = await store.enqueue_many([JobSpec("noop", {"i": i}) for i in range(total)])
     logs = [tmp_path / f"claimer-{n}.log" for n in range(4)]
+    start = SPAWN.Barrier(len(logs))
 
     _run_all(
         [
             SPAWN.Process(
                 target=claimers.claim_until_empty,
-                args=(database_url, f"claimer-{n}", str(log), 7),
+                args=(database_url, f"claimer-{n}", str(log), 7, start),
                 name=f"claimer-{n}",
             )
             for n, log in enumerate(logs)

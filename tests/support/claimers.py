@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from scrapeyard import connect
 from scrapeyard.queue.jobs import JobSpec
 
 
-def claim_until_empty(url: str, worker: str, log: str, batch: int) -> None:
-    """Claim and complete jobs until none is left, appending each executed id to ``log``."""
-    asyncio.run(_claim_until_empty(url, worker, Path(log), batch))
+def claim_until_empty(
+    url: str, worker: str, log: str, batch: int, start: Any | None = None
+) -> None:
+    """Claim and complete jobs until none is left, appending each executed id to ``log``.
+
+    With ``start`` (a ``multiprocessing.Barrier``), begin claiming only once every
+    claimer is ready, so a claimer that starts slowly still races the others.
+    """
+    asyncio.run(_claim_until_empty(url, worker, Path(log), batch, start))
 
 
-async def _claim_until_empty(url: str, worker: str, log: Path, batch: int) -> None:
+async def _claim_until_empty(
+    url: str, worker: str, log: Path, batch: int, start: Any | None
+) -> None:
     async with connect.open_store(database_url=url) as store:
+        await store.status_counts()  # connected and migrated before the race starts
+        if start is not None:
+            start.wait(timeout=120)
         with log.open("a") as out:
             while True:
                 claimed = await store.claim(worker, ["default"], batch)

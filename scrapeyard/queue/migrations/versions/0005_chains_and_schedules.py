@@ -101,9 +101,11 @@ def upgrade() -> None:
         sa.Column("fire_at", TIMESTAMP, nullable=False),
         sa.Column("job_id", sa.BigInteger, nullable=True),
         sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("error", sa.String(500), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.CheckConstraint(
-            "outcome IN ('enqueued', 'skipped', 'missed')", name="ck_schedule_fires_outcome"
+            "outcome IN ('enqueued', 'skipped', 'missed', 'failed')",
+            name="ck_schedule_fires_outcome",
         ),
         sa.ForeignKeyConstraint(
             ["schedule_id"],
@@ -112,6 +114,13 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("schedule_id", "fire_at", name="pk_schedule_fires"),
+    )
+    op.create_index(
+        "ix_schedule_fires_job_id",
+        "schedule_fires",
+        ["job_id"],
+        sqlite_where=sa.text("job_id IS NOT NULL"),
+        postgresql_where=sa.text("job_id IS NOT NULL"),
     )
 
 
