@@ -14,19 +14,25 @@ VENV = PEERS_DIR.parent / ".venv-peers"
 REQUIREMENTS = PEERS_DIR / "requirements.txt"
 
 
-def ensure_python() -> Path:
+CRAWLEE_VENV = PEERS_DIR.parent / ".venv-crawlee"
+CRAWLEE_REQUIREMENTS = PEERS_DIR / "crawlee-requirements.txt"
+"""Crawlee (bench/render.py) has a virtualenv of its own: its Playwright must not meet
+Scrapy's Twisted, nor the project's own Playwright."""
+
+
+def ensure_python(venv: Path = VENV, requirements: Path = REQUIREMENTS) -> Path:
     """The peers' interpreter, creating the virtualenv or updating it when needed."""
-    python = VENV / "bin" / "python"
-    stamp = VENV / ".requirements-sha256"
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    python = venv / "bin" / "python"
+    stamp = venv / ".requirements-sha256"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == digest:
         return python
     if not python.exists():
-        print(f"bench: creating {VENV} for the peer crawlers ...", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        print(f"bench: creating {venv} for the peer crawlers ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     installed = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        + ["-r", str(REQUIREMENTS)],
+        + ["-r", str(requirements)],
         capture_output=True,
         text=True,
     )

@@ -10,7 +10,9 @@ error. What it refuses, it raises as ``CrawlError``:
   first one and every redirect. IP literals are checked here; host names are checked by
   the resolver, and aiohttp connects only to the addresses it let through.
 - ``TooManyRedirects``: redirects are followed by hand (at most ``max_redirects``),
-  and a redirect back to a URL already visited is refused at once.
+  and a redirect back to a URL already visited is refused at once. ``before_redirect``
+  may refuse a hop (the browser's navigations ask robots.txt about each one);
+  ``follow_redirects=False`` returns the redirect itself.
 - ``BodyTooLarge``: ``max_body_bytes`` caps the body as read from the socket and again
   after decompression, which ``bodies`` does with bounded zlib calls rather than
   leaving it to aiohttp, so a gzip bomb stops at the limit.
@@ -31,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -53,6 +55,9 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 # A redirect's own body is read (so the connection can be reused) only if this small.
 _SMALL_REDIRECT_BODY = 64 * 1024
+
+RedirectCheck = Callable[[str], Awaitable[object]]
+"""Called with each redirect's target before it is requested; raises to refuse it."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,43 @@ class Fetcher:
         headers["Accept-Encoding"] = bodies.ACCEPT_ENCODING
         return multidict.CIMultiDictProxy(headers)
 
+    async def websocket(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> aiohttp.ClientWebSocketResponse:
+        """Open a WebSocket to ``url`` (``ws:`` or ``wss:``), guarded like ``fetch``: an
+        IP literal is judged here, a name by the resolver as it connects."""
+        timeouts = timeouts or self.timeouts
+        try:
+            target = yarl.URL(url)
+            host = target.raw_host
+        except ValueError as exc:
+            raise errors.InvalidInput("url", f"not a valid URL ({exc})") from exc
+        if target.scheme not in ("ws", "wss"):
+            raise errors.UnsupportedScheme(f"{target.scheme}: is not a WebSocket URL")
+        if not host:
+            raise errors.InvalidInput("url", "the URL has no host")
+        self.policy.check_host(host)
+        request_headers = multidict.CIMultiDict(headers or {})
+        request_headers["User-Agent"] = user_agent or self.user_agent
+        try:
+            async with asyncio.timeout(timeouts.total):
+                return await self._open().ws_connect(
+                    target, headers=request_headers, autoping=True, max_msg_size=self.max_body_bytes
+                )
+        except TimeoutError as exc:
+            raise errors.FetchTimeout(
+                f"{_display(target)}: no WebSocket within {timeouts.total:g}s"
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise errors.ConnectionFailed(
+                f"{_display(target)}: {type(exc).__name__}: {exc}"
+            ) from exc
+
     def _client_timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
         client_timeout = self._client_timeouts.get(timeouts)
         if client_timeout is None:
@@ -263,11 +305,17 @@ class Fetcher:
         user_agent: str | None = None,
         max_redirects: int | None = None,
         truncate: bool = False,
+        method: str = "GET",
+        data: bytes | None = None,
+        follow_redirects: bool = True,
+        before_redirect: RedirectCheck | None = None,
     ) -> FetchResult:
         """GET ``url``, following redirects; the response, whatever its status.
 
         ``headers`` are added to (and may replace) the defaults; ``user_agent``
         replaces the fetcher's. ``None`` for a limit means the fetcher's default.
+        ``method`` and ``data`` make another request than a GET (the browser's XHRs);
+        a redirect followed turns it into a GET unless it is a 307 or 308.
         Raises ``InvalidInput`` for a malformed URL, and the ``CrawlError`` subclasses
         listed in the module docstring.
         """
@@ -285,6 +333,10 @@ class Fetcher:
             timeout=self._client_timeout(timeouts),
             limit=self.max_body_bytes if max_body_bytes is None else max_body_bytes,
             truncate=truncate,
+            method=method,
+            data=data,
+            follow_redirects=follow_redirects,
+            before_redirect=before_redirect,
         )
         try:
             async with asyncio.timeout(timeouts.total):
@@ -310,6 +362,10 @@ class _Fetch:
     timeout: aiohttp.ClientTimeout
     limit: int
     truncate: bool
+    method: str = "GET"
+    data: bytes | None = None
+    follow_redirects: bool = True
+    before_redirect: RedirectCheck | None = None
     target: yarl.URL | None = None
 
     async def follow(self, max_redirects: int) -> FetchResult:
@@ -323,6 +379,9 @@ class _Fetch:
             await self._check(self.target)
             async with await self._request(self.target, same_host) as response:
                 location = self._redirect_location(response)
+                if location is not None and not self.follow_redirects:
+                    await self._discard(response)
+                    return self._redirect_result(response, redirects, started)
                 if location is None:
                     body = await self._read(response)
                     content_type, charset = _media_type(response.headers.get("Content-Type"))
@@ -350,7 +409,30 @@ class _Fetch:
                     f"{_display(first)}: more than {max_redirects} redirects"
                 )
             seen.add(str(location))
+            if self.before_redirect is not None:
+                await self.before_redirect(str(location))
+            if response.status == 303 or (
+                response.status in (301, 302) and self.method not in ("GET", "HEAD")
+            ):
+                self.method, self.data = "GET", None
             self.target = location
+
+    def _redirect_result(
+        self, response: aiohttp.ClientResponse, redirects: list[Redirect], started: float
+    ) -> FetchResult:
+        """A redirect returned as it is (``follow_redirects=False``), without its body."""
+        content_type, charset = _media_type(response.headers.get("Content-Type"))
+        return FetchResult(
+            url=self.url,
+            final_url=str(self.target),
+            status=response.status,
+            headers=response.headers,
+            body=b"",
+            content_type=content_type,
+            charset=charset,
+            elapsed=time.perf_counter() - started,
+            redirects=tuple(redirects),
+        )
 
     async def _check(self, target: yarl.URL) -> None:
         """Refuse a hop the SSRF guard forbids, before any connection is made."""
@@ -389,8 +471,10 @@ class _Fetch:
                 headers = multidict.CIMultiDict(headers)
                 headers["Proxy-Authorization"] = self.proxy.authorization
         try:
-            return await self.fetcher._open().get(
+            return await self.fetcher._open().request(
+                self.method,
                 target,
+                data=self.data,
                 headers=headers,
                 cookies=self.cookies if same_host else None,
                 allow_redirects=False,

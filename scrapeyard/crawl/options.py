@@ -26,11 +26,19 @@ Payload keys (all optional but the URLs)::
     headers, cookies, user_agent, proxies, timeout
     retries               fetch attempts per page for retryable failures (3)
     parallelism           worker processes that work this crawl together (1)
+    webhook               http(s) URL told of the job's events, pages included (signed)
+    dataset               put the pages into a dataset once the job is done
+                          (see scrapeyard.datasets.spec; not for map jobs)
+    render                never | always | auto: render pages in a headless browser;
+                          with wait_for, actions, block_resources, viewport, and the
+                          screenshot, screenshot@full_page and pdf formats
+                          (see scrapeyard.crawl.render.options)
 """
 
 from __future__ import annotations
 
 import math
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,6 +47,8 @@ from scrapeyard import errors
 from scrapeyard.crawl import proxies
 from scrapeyard.crawl import urls as url_rules
 from scrapeyard.crawl.extract import formats as extract_formats
+from scrapeyard.crawl.render import options as render_options
+from scrapeyard.datasets import spec as dataset_spec
 
 Mode = Literal["scrape", "map", "crawl"]
 MODES: tuple[Mode, ...] = ("scrape", "map", "crawl")
@@ -75,6 +85,13 @@ _KNOWN_KEYS = frozenset(
         "timeout",
         "retries",
         "parallelism",
+        "webhook",
+        "dataset",
+        "render",
+        "wait_for",
+        "actions",
+        "block_resources",
+        "viewport",
     }
 )
 
@@ -102,6 +119,9 @@ class CrawlDefaults:
     timeout: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
     concurrency: int = 32
+    allow_evaluate: bool | None = None
+    """Whether jobs may run their own JavaScript; ``None`` where the operator's setting
+    is not known (the step's shape is checked, the worker decides)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +153,15 @@ class CrawlOptions:
     parallelism: int
     normalizer: url_rules.Normalizer = field(repr=False, compare=False)
     scope: url_rules.Scope = field(repr=False, compare=False)
+    render: render_options.RenderOptions = render_options.RenderOptions()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names a record may carry beyond the facts, for a CSV header: the
+        formats, then how each page was rendered and its captures."""
+        if not self.render.enabled:
+            return self.plan.formats
+        return (*self.plan.formats, "render", *self.render.captures)
 
     @property
     def follows_links(self) -> bool:
@@ -156,6 +185,8 @@ class CrawlOptions:
         if unknown:
             raise errors.InvalidInput(unknown[0], "unknown option")
         reader = _Reader(payload)
+        if "dataset" in payload:
+            dataset_spec.parse_target(payload["dataset"], mode)
         start_urls = reader.start_urls(mode)
         strip = reader.strings("strip_params", limit=100)
         normalizer = url_rules.Normalizer(strip)
@@ -183,12 +214,19 @@ class CrawlOptions:
         default_formats: object = ["links"] if mode == "map" else list(DEFAULT_FORMATS)
         if "selectors" in payload and "formats" not in payload:
             default_formats = []
+        formats, captures = render_options.split_formats(payload.get("formats", default_formats))
+        if captures and mode == "map":
+            raise errors.InvalidInput("formats", f"a map stores no pages, so no {captures[0]}")
+        render = render_options.RenderOptions.from_payload(
+            payload, captures, allow_evaluate=defaults.allow_evaluate
+        )
         plan = extract_formats.Plan.build(
-            payload.get("formats", default_formats),
+            formats,
             selectors=payload.get("selectors"),
             default_region=payload.get("region"),
         )
         rate = reader.rate_limit(defaults.rate_limit)
+        reader.webhook()
         return cls(
             mode=mode,
             urls=start_urls,
@@ -221,6 +259,7 @@ class CrawlOptions:
             parallelism=reader.integer("parallelism", 1, low=1, high=64) or 1,
             normalizer=normalizer,
             scope=scope,
+            render=render,
         )
 
 
@@ -319,6 +358,18 @@ class _Reader:
         return tuple(
             proxies.Proxy.parse(item, f"proxies[{index}]") for index, item in enumerate(value)
         )
+
+    def webhook(self) -> str | None:
+        """The ``webhook`` URL (the worker subscribes it to the job's events), if any."""
+        value = self.payload.get("webhook")
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > url_rules.MAX_URL_LENGTH:
+            raise errors.InvalidInput("webhook", "must be an http or https URL")
+        parts = urllib.parse.urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise errors.InvalidInput("webhook", "must be an http or https URL")
+        return value
 
     def rate_limit(self, default: RateLimit) -> RateLimit:
         value = self.payload.get("rate_limit")

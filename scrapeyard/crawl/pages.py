@@ -3,6 +3,9 @@
 ``PageWork.process(entry)`` decides a claimed URL's fate and returns it with the links
 found on the page. It never raises for anything a web server can do: every failure
 becomes a recorded outcome (or a retry), so one hostile page cannot stop a crawl.
+
+With ``render`` (always or auto) an HTML page goes on to the browser once fetched
+(``render.rendering``), and robots.txt is asked about each redirect on the way to it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapeyard import errors
 from scrapeyard.crawl import circuits, fetcher, politeness, retries, robots
@@ -22,6 +25,9 @@ from scrapeyard.crawl.extract import links as extract_links
 from scrapeyard.crawl.frontier import Entry, Fate, Outcome, PageRecord, Tally
 from scrapeyard.crawl.options import CrawlOptions
 from scrapeyard.crawl.proxies import ProxyRotation
+
+if TYPE_CHECKING:
+    from scrapeyard.crawl.render import outputs, pool, rendering, transport
 
 OFF_LOOP_BYTES = 512 * 1024
 """Pages larger than this are parsed in a thread, so heartbeats are not held up."""
@@ -54,6 +60,8 @@ class PageWork:
         robots_cache: robots.RobotsCache,
         limits: politeness.Politeness,
         breaker: circuits.CircuitBreaker,
+        browsers: pool.BrowserPool | None = None,
+        captures: outputs.CaptureStore | None = None,
     ) -> None:
         self.options = options
         self.client = client
@@ -66,6 +74,35 @@ class PageWork:
             connect=min(10.0, options.timeout), read=options.timeout, total=options.timeout
         )
         self.wants_links = options.follows_links or "links" in options.plan.formats
+        self.renderer: rendering.PageRenderer | None = None
+        self._transport: transport.CrawlTransport | None = None
+        if options.render.enabled and browsers is not None:
+            self._start_renderer(browsers, captures)
+
+    def _start_renderer(
+        self, browsers: pool.BrowserPool, captures: outputs.CaptureStore | None
+    ) -> None:
+        from scrapeyard.crawl.render import rendering, transport
+
+        self._transport = transport.CrawlTransport(
+            self.options,
+            client=self.client,
+            robots_cache=self.robots,
+            limits=self.limits,
+            timeouts=self.timeouts,
+        )
+        self.renderer = rendering.PageRenderer(
+            self.options,
+            browsers=browsers,
+            transport=self._transport,
+            extract=self._extract_document,
+            captures=captures,
+        )
+
+    async def close(self) -> None:
+        """Close the job's browser context, if it rendered pages."""
+        if self.renderer is not None:
+            await self.renderer.close()
 
     async def process(self, entry: Entry, *, stop: asyncio.Event | None = None) -> Processed:
         """Fetch ``entry`` (politely) and decide what becomes of it.
@@ -73,6 +110,8 @@ class PageWork:
         If ``stop`` is set while the request waits for its host's turn, the URL is put
         back untried (a retry that uses up no attempt).
         """
+        if self._transport is not None:
+            self._transport.stop = stop
         try:
             return await self._process(entry, stop)
         except errors.CrawlError as exc:
@@ -121,6 +160,7 @@ class PageWork:
                     timeouts=self.timeouts,
                     max_body_bytes=self.options.max_body_bytes,
                     user_agent=self.options.user_agent,
+                    before_redirect=self._transport.allowed if self._transport else None,
                 )
         except politeness.Stopped:
             return _untried(entry, 0.0)
@@ -144,16 +184,26 @@ class PageWork:
                 return Processed(Outcome(entry, Fate.RETRY, retry_in=delay), [], Tally())
         else:
             self.breaker.succeeded(host)
-        return await self._fetched(entry, result, elapsed)
+        return await self._fetched(entry, result, elapsed, stop)
 
     async def _fetched(
-        self, entry: Entry, result: fetcher.FetchResult, elapsed: float
+        self,
+        entry: Entry,
+        result: fetcher.FetchResult,
+        elapsed: float,
+        stop: asyncio.Event | None = None,
     ) -> Processed:
         ok = 200 <= result.status < 300
         tally = Tally(bytes=result.bytes_read)
         data: dict[str, Any] | None = None
         links: list[str] = []
-        if ok and result.is_html:
+        if ok and result.is_html and self.renderer is not None:
+            rendered = await self._rendered(entry, result, stop)
+            if isinstance(rendered, Processed):
+                return rendered
+            data, links = rendered
+            tally.fetched = 1
+        elif ok and result.is_html:
             data, links = await self._extract(result)
             tally.fetched = 1
         elif ok:
@@ -180,15 +230,46 @@ class PageWork:
         final = result.final_url if result.final_url != entry.url else None
         return Processed(Outcome(entry, fate, record), links, tally, final_url=final)
 
+    async def _rendered(
+        self, entry: Entry, result: fetcher.FetchResult, stop: asyncio.Event | None
+    ) -> tuple[dict[str, Any], list[str]] | Processed:
+        """The page through the browser: its data and links, or its fate if that failed."""
+        from scrapeyard.crawl.render import rendering
+
+        assert self.renderer is not None
+        try:
+            return await self.renderer.process(entry, result, stop=stop)
+        except rendering.SlotWaitStopped:
+            return _untried(entry, 0.0)
+        except errors.BrowserCrashed as exc:
+            if entry.attempts + 1 < self.options.retries:
+                return Processed(Outcome(entry, Fate.RETRY, retry_in=1.0), [], Tally())
+            return self._failed(entry, exc, elapsed=result.elapsed)
+        except errors.RenderError as exc:
+            return self._failed(entry, exc, elapsed=result.elapsed)
+
     async def _extract(self, result: fetcher.FetchResult) -> tuple[dict[str, Any], list[str]]:
         if len(result.body) > OFF_LOOP_BYTES:
             return await asyncio.to_thread(self._extract_now, result)
         return self._extract_now(result)
 
+    async def _extract_document(
+        self, page: Document, result: fetcher.FetchResult
+    ) -> tuple[dict[str, Any], list[str]]:
+        """``_extract`` for a document already decoded (the browser's DOM, say)."""
+        if len(page.html) > OFF_LOOP_BYTES:
+            return await asyncio.to_thread(self._extract_from, page, result)
+        return self._extract_from(page, result)
+
     def _extract_now(self, result: fetcher.FetchResult) -> tuple[dict[str, Any], list[str]]:
         # The whole header, not ``result.content_type``: its charset decides the decoding.
         header = result.headers.get("Content-Type", result.content_type)
         page = Document.from_bytes(result.body, result.final_url, header)
+        return self._extract_from(page, result)
+
+    def _extract_from(
+        self, page: Document, result: fetcher.FetchResult
+    ) -> tuple[dict[str, Any], list[str]]:
         data: dict[str, Any] = dict(
             extract_formats(
                 page, self.options.plan, status=result.status, content_type=result.content_type

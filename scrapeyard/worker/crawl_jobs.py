@@ -10,6 +10,9 @@ All three run the same engine on a persistent frontier:
   in the frontier) that work the same frontier from other worker slots, processes or
   hosts, until no URL is left or the crawl job ends.
 
+A scrape or crawl with a ``dataset`` option feeds its stored pages into that dataset
+once the crawl is done (``crawl_datasets.py``); the run's summary joins the result.
+
 A crawl stopped by a worker shutdown hands its job back (the frontier keeps its
 place); a cancelled one stops within a heartbeat and keeps what it stored, and its
 helpers stop within ``HELPER_WATCH_INTERVAL``.
@@ -33,6 +36,7 @@ from scrapeyard.worker.handlers import job_kind
 if TYPE_CHECKING:
     from scrapeyard.crawl.crawler import Snapshot
     from scrapeyard.crawl.options import CrawlOptions
+    from scrapeyard.worker.resources import Resources
 
 CRAWL_TIMEOUT = 7 * 86400.0
 """Crawls run for as long as their pages take; the per-page timeouts bound each fetch."""
@@ -132,6 +136,7 @@ async def _run(
 ) -> Snapshot:
     from scrapeyard.crawl.crawler import Crawler, Snapshot
     from scrapeyard.crawl.pages import PageWork
+    from scrapeyard.worker import crawl_watch
     from scrapeyard.worker.crawl_state import SqlCrawlState
 
     resources = ctx.resources
@@ -141,17 +146,20 @@ async def _run(
         f"{resources.worker_id}/{ctx.job.id}",
         lease=resources.lease,
     )
+    # job.page webhooks and rate-limit alerts see every commit (a no-op when unwanted).
+    watched = await crawl_watch.watch(ctx, state, crawl_id, lead=lead)
     work = PageWork(
         options,
         client=resources.fetcher,
         robots_cache=resources.robots,
         limits=resources.politeness,
         breaker=resources.circuits,
+        **_browser(resources, options, crawl_id),
     )
     async with _stop_signal(ctx, crawl_id) as stop:
         crawler = Crawler(
             options,
-            state,
+            watched,
             work,
             lead=lead,
             on_seeded=on_seeded,
@@ -159,7 +167,11 @@ async def _run(
             progress=_progress(ctx) if lead else None,
             renew_interval=max(resources.lease / 4, 0.5),
         )
-        counters = await crawler.run()
+        try:
+            counters = await crawler.run()
+        finally:
+            await watched.close()
+            await work.close()
         circuits = [snapshot.to_json() for snapshot in resources.circuits.snapshot()]
         if lead and circuits:
             await state.note(circuits=circuits)
@@ -168,6 +180,23 @@ async def _run(
     if ctx.stopping.is_set():
         raise errors.JobInterrupted("the worker is shutting down; the crawl will resume")
     return Snapshot(counters, 0.0, 0.0)
+
+
+def _browser(resources: Resources, options: CrawlOptions, crawl_id: int) -> dict[str, Any]:
+    """The browser pool and capture store of a job that renders pages (none otherwise).
+
+    A browser that cannot start fails the job for good, saying how to install one.
+    """
+    if not options.render.enabled:
+        return {}
+    from scrapeyard.crawl.render import outputs
+
+    browsers = resources.browsers
+    try:
+        browsers.check()
+    except errors.BrowserUnavailable as exc:
+        raise errors.PermanentError(str(exc)) from exc
+    return {"browsers": browsers, "captures": outputs.CaptureStore(resources.data_dir, crawl_id)}
 
 
 def _summary(snapshot: Snapshot) -> dict[str, Any]:
@@ -185,6 +214,18 @@ def _summary(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+async def _into_dataset(ctx: JobContext, mode: str, result: dict[str, Any]) -> dict[str, Any]:
+    """``result``, with the dataset run's summary when the job names a dataset."""
+    if "dataset" not in ctx.job.payload:
+        return result
+    from scrapeyard.worker import crawl_datasets
+
+    return {
+        **result,
+        "dataset": await crawl_datasets.ingest_pages(ctx, mode, ctx.job.payload["dataset"]),
+    }
+
+
 async def _start(ctx: JobContext, mode: str) -> CrawlOptions:
     from scrapeyard.crawl.options import CrawlOptions
 
@@ -197,7 +238,9 @@ async def _start(ctx: JobContext, mode: str) -> CrawlOptions:
 async def scrape(ctx: JobContext) -> dict[str, Any]:
     """Fetch the given URLs and store a record (formats, fields) for each."""
     options = await _start(ctx, "scrape")
-    return _summary(await _run(ctx, options, ctx.job.id, lead=True))
+    return await _into_dataset(
+        ctx, "scrape", _summary(await _run(ctx, options, ctx.job.id, lead=True))
+    )
 
 
 @job_kind("map", timeout=CRAWL_TIMEOUT, validate=_validator("map"))
@@ -227,7 +270,8 @@ async def crawl(ctx: JobContext) -> dict[str, Any]:
                 )
             )
 
-    return _summary(await _run(ctx, options, ctx.job.id, lead=True, on_seeded=enqueue_helpers))
+    snapshot = await _run(ctx, options, ctx.job.id, lead=True, on_seeded=enqueue_helpers)
+    return await _into_dataset(ctx, "crawl", _summary(snapshot))
 
 
 @job_kind("crawl.helper", timeout=CRAWL_TIMEOUT, validate=_validate_helper)

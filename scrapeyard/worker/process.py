@@ -193,6 +193,7 @@ class WorkerProcess:
             self.hooks,
             rescue_interval=max(self.options.heartbeat_interval, 0.5),
             retention=self.options.retention,
+            data_dir=self.resources.data_dir,
         ):
             self._spawn(maintenance.run_forever(unit), f"maintenance-{unit.name}")
         self.state = WorkerState.RUNNING

@@ -1,5 +1,6 @@
 """What the jobs of one worker process share: one HTTP client, one robots.txt cache,
-one set of circuit breakers and politeness records, and the crawl storage.
+one set of circuit breakers and politeness records, the crawl storage, and one browser
+pool for the jobs that render pages.
 
 Built lazily on first use and closed when the worker stops. The crawl engine (HTTP
 client, parsers) is imported on first use too: a worker that has run no crawl stays
@@ -8,8 +9,10 @@ small, which is what the memory figures at rest measure.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapeyard import config
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
     from scrapeyard.crawl import addresses, circuits, fetcher, politeness, robots
     from scrapeyard.crawl.options import CrawlDefaults
+    from scrapeyard.crawl.render import pool, runtime
 
 
 def crawl_defaults(settings: config.Settings) -> CrawlDefaults:
@@ -36,6 +40,24 @@ def crawl_defaults(settings: config.Settings) -> CrawlDefaults:
         user_agent=crawl.user_agent,
         timeout=crawl.timeout,
         max_body_bytes=crawl.max_body_bytes,
+        allow_evaluate=settings.browser.allow_evaluate,
+    )
+
+
+def browser_config(settings: config.Settings) -> runtime.BrowserConfig:
+    """The browser settings, as the render pool takes them."""
+    from scrapeyard.crawl.render import runtime
+
+    browser = settings.browser
+    return runtime.BrowserConfig(
+        executable_path=browser.executable_path,
+        max_pages=browser.max_pages,
+        restart_after_pages=browser.restart_after_pages,
+        memory_limit_mb=browser.memory_limit_mb,
+        js_heap_mb=browser.js_heap_mb,
+        block_resources=tuple(browser.block_resources),
+        allow_evaluate=browser.allow_evaluate,
+        args=tuple(browser.args),
     )
 
 
@@ -44,6 +66,8 @@ class Resources:
 
     ``resolver`` replaces the system's DNS lookups for crawls (the SSRF guard still
     judges every address it returns): for split-horizon DNS, and for tests.
+    ``data_dir`` is where imports are read from and exports and archives written.
+    ``browser`` configures the browser pool of jobs with ``render`` (built on first use).
     """
 
     def __init__(
@@ -56,8 +80,11 @@ class Resources:
         lease: float = 30.0,
         resolver: aiohttp.abc.AbstractResolver | None = None,
         robots_failure_ttl: float = 60.0,
+        data_dir: Path | None = None,
+        browser: runtime.BrowserConfig | None = None,
     ) -> None:
         self.store = store
+        self.data_dir = data_dir if data_dir is not None else config.DEFAULT_DATA_DIR
         self.worker_id = worker_id
         self._defaults = defaults
         self.allowed_networks = list(allowed_networks)
@@ -69,6 +96,8 @@ class Resources:
         self._fetcher: fetcher.Fetcher | None = None
         self._robots: robots.RobotsCache | None = None
         self._politeness: politeness.Politeness | None = None
+        self._browser_config = browser
+        self._browsers: pool.BrowserPool | None = None
 
     @classmethod
     def from_settings(
@@ -80,6 +109,8 @@ class Resources:
             defaults=crawl_defaults(settings),
             allowed_networks=settings.allowed_networks,
             lease=settings.queue.lease_duration,
+            data_dir=settings.data_dir,
+            browser=browser_config(settings),
         )
 
     @property
@@ -142,7 +173,22 @@ class Resources:
             )
         return self._robots
 
+    @property
+    def browsers(self) -> pool.BrowserPool:
+        """The process's browser pool (no browser starts until a page is rendered)."""
+        if self._browsers is None:
+            from scrapeyard.crawl.render import pool, runtime
+
+            config = self._browser_config or runtime.BrowserConfig()
+            if self._defaults is not None and self._defaults.allow_evaluate is not None:
+                config = dataclasses.replace(config, allow_evaluate=self._defaults.allow_evaluate)
+            self._browsers = pool.BrowserPool(config)
+        return self._browsers
+
     async def close(self) -> None:
+        if self._browsers is not None:
+            await self._browsers.close()
+            self._browsers = None
         if self._politeness is not None:
             await self._politeness.close()
         if self._fetcher is not None:
