@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from scrapeyard.queue import dialects
+from scrapeyard.queue.base import UNFINISHED
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.dialects import now, seconds_from_now
-from scrapeyard.queue.tables import crawl_frontier, host_slots, hosts
+from scrapeyard.queue.tables import crawl_frontier, host_slots, hosts, jobs
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,11 @@ class HostStore:
 
 
 async def overview(db: Database, *, limit: int = 500) -> list[HostInfo]:
-    """Every host crawls have touched: rate-limit state, circuit, and frontier backlog."""
+    """Every host crawls have touched: rate-limit state, circuit, and frontier backlog.
+
+    The backlog counts the queued URLs of unfinished crawls only: a cancelled or
+    finished crawl leaves its queued rows behind, and nothing will fetch them.
+    """
     f = crawl_frontier
     backlog = (
         sa.select(
@@ -184,7 +189,8 @@ async def overview(db: Database, *, limit: int = 500) -> list[HostInfo]:
             sa.func.count().label("backlog"),
             sa.func.min(f.c.updated_at).label("oldest"),
         )
-        .where(f.c.state == "queued")
+        .select_from(f.join(jobs, jobs.c.id == f.c.job_id))
+        .where(f.c.state == "queued", jobs.c.status.in_(UNFINISHED))
         .group_by(f.c.host)
         .subquery()
     )
