@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from scrapeyard import __version__, config, connect
+from scrapeyard import __version__, config, connect, web
 from scrapeyard.api import bodylimit, deps, docs, errors, ratelimit, routers, streams
 from scrapeyard.api.options import ApiOptions
+from scrapeyard.notify import runtime as notify_runtime
 from scrapeyard.queue import keys
 from scrapeyard.queue.workers import WorkerRegistry
 
@@ -42,6 +43,7 @@ def create_app(settings: config.Settings, options: ApiOptions | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        notify_runtime.configure(settings)  # webhook deliveries made through the API
         async with connect.open_store(settings, pool_size=options.pool_size) as store:
             app.state.resources = deps.Resources(
                 settings=settings,
@@ -66,12 +68,17 @@ def create_app(settings: config.Settings, options: ApiOptions | None = None) -> 
     )
     docs.install(app)
     app.state.gate = gate
-    app.add_middleware(bodylimit.BodyLimit, max_bytes=options.max_body_bytes)
+    app.add_middleware(
+        bodylimit.BodyLimit,
+        max_bytes=options.max_body_bytes,
+        larger={"/v1/imports": settings.api.max_upload_bytes},
+    )
     errors.install(app)
     for router in routers.ALL:
         app.include_router(router)
     # The dashboard (scrapeyard.web) mounts here, last, at "/": the API's paths above
     # take precedence, and everything else is a page.
+    web.install(app)
     return app
 
 

@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -32,6 +40,7 @@ from scrapeyard import errors
 
 DEFAULT_CONFIG_FILE = "scrapeyard.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///./scrapeyard.db"
+DEFAULT_DATA_DIR = Path("./scrapeyard-data")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -147,6 +156,35 @@ class CrawlSettings(_Section):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
 
 
+class BrowserSettings(_Section):
+    """The headless Chromium that renders pages for jobs with ``render`` (one per worker
+    process). Never downloaded: Debian's ``chromium`` package, or the path given."""
+
+    executable_path: Path | None = Field(
+        None,
+        description="Chromium or Chrome; found at /usr/bin/chromium, /usr/bin/chromium-browser "
+        "or /usr/bin/google-chrome when not set.",
+    )
+    max_pages: int = Field(4, ge=1, le=256, description="Pages rendering at once per process.")
+    restart_after_pages: int = Field(
+        500, ge=1, description="Start a fresh browser after it rendered this many pages."
+    )
+    memory_limit_mb: int = Field(
+        2048, ge=64, description="Start a fresh browser once it uses more than this (PSS)."
+    )
+    js_heap_mb: int = Field(
+        1024, ge=16, description="A page's JavaScript heap; past it, its renderer crashes."
+    )
+    block_resources: CommaList = Field(
+        default_factory=lambda: ["image", "font", "media"],
+        description="Resource types never loaded, unless a job says otherwise.",
+    )
+    allow_evaluate: bool = Field(
+        False, description="Let jobs run their own JavaScript (the `evaluate` action)."
+    )
+    args: CommaList = Field(default_factory=list, description="Extra Chromium flags.")
+
+
 class ApiSettings(_Section):
     """Limits of each API process."""
 
@@ -156,6 +194,92 @@ class ApiSettings(_Section):
     metrics_from_loopback: bool = Field(
         True, description="Serve /metrics without a key to clients on the same machine."
     )
+    max_upload_bytes: int = Field(
+        1024 * 1024 * 1024, ge=1024, description="Largest file uploaded to POST /v1/imports."
+    )
+
+
+def _reveal(value: SecretStr | None) -> str | None:
+    """A secret in clear, for the JSON that carries settings to worker processes (stdin,
+    never argv); ``repr`` and logs still show it masked."""
+    return value.get_secret_value() if value is not None else None
+
+
+def check_email_address(value: str) -> str:
+    """``value`` if it looks like one e-mail address (no display name, no list)."""
+    local, at, domain = value.partition("@")
+    if not (local and at and domain) or any(c.isspace() or c in "<>,;" for c in value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+EmailAddress = Annotated[str, pydantic.AfterValidator(check_email_address)]
+EmailList = Annotated[list[EmailAddress], NoDecode, BeforeValidator(_comma_list)]
+DEFAULT_WEBHOOK_RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+"""After each failed attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 27 h)."""
+
+
+class WebhookSettings(_Section):
+    """How webhook deliveries are made and retried (scrapeyard.notify)."""
+
+    timeout: Duration = Field(10.0, gt=0, le=60, description="Seconds for one delivery.")
+    retry_delays: list[Duration] = Field(
+        default_factory=lambda: list(DEFAULT_WEBHOOK_RETRY_DELAYS),
+        min_length=0,
+        max_length=50,
+        description="Wait after each failed attempt; one attempt more than delays listed.",
+    )
+    queue: str = Field("default", min_length=1, max_length=100)
+    cache_ttl: Duration = Field(
+        5.0, le=300, description="How long a process reuses its list of subscriptions."
+    )
+    page_batch_size: int = Field(50, ge=1, le=1000, description="Pages per job.page event.")
+    page_batch_interval: Duration = Field(
+        5.0, description="A crawl sends the pages it has at least this often."
+    )
+    secret: SecretStr | None = Field(
+        None, description="whsec_ secret that signs deliveries to a job's `webhook` option."
+    )
+    retention: Duration = Field(30 * 86400.0, description="Deliveries are kept this long.")
+
+    @field_serializer("secret", when_used="json")
+    def _secret_json(self, value: SecretStr | None) -> str | None:
+        return _reveal(value)
+
+
+class EmailSettings(_Section):
+    """SMTP, and who is told what by e-mail. No ``host``: no e-mail at all."""
+
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (port 587), tls (implicit, port 465) or none."
+    )
+    user: str | None = None
+    password: SecretStr | None = Field(None, description="Best set as SCRAPEYARD_EMAIL__PASSWORD.")
+    from_address: EmailAddress = "scrapeyard@localhost"
+    timeout: Duration = Field(30.0, gt=0, le=300)
+    on_failure: EmailList = Field(
+        default_factory=list, description="Told when a job fails for good."
+    )
+    on_success: EmailList = Field(
+        default_factory=list, description="Told when a job succeeds (opt-in)."
+    )
+    kinds: CommaList = Field(
+        default_factory=list, description="Job kinds the two lists above hear about (all)."
+    )
+    daily_report: EmailList = Field(default_factory=list)
+    weekly_report: EmailList = Field(default_factory=list)
+    alerts: EmailList = Field(
+        default_factory=list, description="Told when a host rate-limits crawls (hourly at most)."
+    )
+    alert_after: int = Field(
+        3, ge=1, description="Pages of one crawl a host answered 429 before an alert."
+    )
+
+    @field_serializer("password", when_used="json")
+    def _password_json(self, value: SecretStr | None) -> str | None:
+        return _reveal(value)
 
 
 class Settings(BaseSettings):
@@ -175,13 +299,20 @@ class Settings(BaseSettings):
     allowed_networks: CommaList = Field(
         default_factory=list, description="CIDRs that crawls may reach despite the SSRF guard."
     )
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR,
+        description="Where uploaded imports, exports and dataset archives are kept.",
+    )
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     queue: QueueSettings = QueueSettings()
     retry: RetrySettings = RetrySettings()
     worker: WorkerSettings = WorkerSettings()
     crawl: CrawlSettings = CrawlSettings()
+    browser: BrowserSettings = BrowserSettings()
     api: ApiSettings = ApiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    email: EmailSettings = EmailSettings()
 
     @field_validator("database_url")
     @classmethod

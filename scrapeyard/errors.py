@@ -7,7 +7,9 @@ translate this tree into HTTP statuses and exit codes in one place each.
     ScrapeyardError
     ├── InvalidInput                 bad input; names the field and the problem
     │   ├── UnknownKind              no job kind of that name is registered
-    │   └── ConfigError              a setting, a config file or a flag is wrong
+    │   ├── ConfigError              a setting, a config file or a flag is wrong
+    │   ├── MalformedFile            a file to import cannot be read; names the line
+    │   └── RecordRejected           a record failed its dataset's checks; says why
     ├── RequestRefused               the API refused a request before doing anything
     │   ├── NotAuthenticated         no valid API key (401)
     │   ├── NotPermitted             the key's scope is too narrow (403)
@@ -18,8 +20,15 @@ translate this tree into HTTP statuses and exit codes in one place each.
     ├── QueueError
     │   ├── JobNotFound
     │   ├── InvalidTransition        e.g. cancelling a job that already finished
-    │   └── LeaseLost                the job was rescued or re-claimed; this worker's
-    │                                writes about it were refused
+    │   ├── LeaseLost                the job was rescued or re-claimed; this worker's
+    │   │                            writes about it were refused
+    │   ├── ScheduleNotFound
+    │   ├── ScheduleConflict         e.g. a schedule name already taken
+    │   ├── WebhookNotFound
+    │   └── DeliveryNotFound         no webhook delivery with that id
+    ├── DatasetError
+    │   ├── DatasetNotFound
+    │   └── DatasetConflict          e.g. a run keyed differently from its dataset
     ├── JobError                     raised by job handlers to steer the runner
     │   ├── RetryLater               retry after a delay the handler chooses
     │   ├── PermanentError           fail now, do not retry
@@ -37,7 +46,13 @@ translate this tree into HTTP statuses and exit codes in one place each.
         ├── BlockedAddress           the host resolves to a network that is not allowed
         ├── UnsupportedScheme        only http and https are fetched
         ├── RobotsDisallowed         robots.txt forbids the URL
-        └── UnsupportedContentType   recorded, not parsed
+        ├── UnsupportedContentType   recorded, not parsed
+        ├── RenderError              the browser could not render the page
+        │   ├── RenderTimeout        navigation, waits and actions ran past the timeout
+        │   ├── RendererCrashed      the page's renderer process died (out of memory, ...)
+        │   ├── BrowserCrashed       the browser died under the page; it is retried
+        │   └── ActionFailed         a wait or an action could not be done
+        └── BrowserUnavailable       Playwright or Chromium is missing; says how to fix it
 """
 
 from __future__ import annotations
@@ -79,6 +94,22 @@ class UnknownKind(InvalidInput):
 
 class ConfigError(InvalidInput):
     """A setting is invalid."""
+
+
+class MalformedFile(InvalidInput):
+    """A file to import cannot be read; ``line`` is where (1-based), when known."""
+
+    def __init__(self, line: int | None, problem: str) -> None:
+        self.line = line
+        super().__init__(f"line {line}" if line is not None else "file", problem)
+
+
+class RecordRejected(InvalidInput):
+    """A record failed its dataset's checks (schema, key, a processor); it is set aside."""
+
+    def __init__(self, reason: str, field: str = "record") -> None:
+        self.reason = reason
+        super().__init__(field, reason)
 
 
 # -- refused by the API -------------------------------------------------------------
@@ -155,6 +186,53 @@ class LeaseLost(QueueError):
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         super().__init__(f"lease on job {job_id} was lost; the write was refused")
+
+
+class ScheduleNotFound(QueueError):
+    """No schedule with that id or name exists."""
+
+    def __init__(self, schedule: int | str) -> None:
+        self.schedule = schedule
+        super().__init__(f"schedule {schedule!r} not found")
+
+
+class ScheduleConflict(QueueError):
+    """The schedule cannot be created or changed that way (e.g. its name is taken)."""
+
+
+class WebhookNotFound(QueueError):
+    """No webhook subscription with that id exists."""
+
+    def __init__(self, webhook_id: int) -> None:
+        self.webhook_id = webhook_id
+        super().__init__(f"webhook {webhook_id} not found")
+
+
+class DeliveryNotFound(QueueError):
+    """No webhook delivery with that id exists (or it was purged)."""
+
+    def __init__(self, delivery_id: int) -> None:
+        self.delivery_id = delivery_id
+        super().__init__(f"webhook delivery {delivery_id} not found")
+
+
+# -- datasets -------------------------------------------------------------------------
+
+
+class DatasetError(ScrapeyardError):
+    """A dataset operation failed."""
+
+
+class DatasetNotFound(DatasetError):
+    """No dataset of that name exists."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"dataset {name!r} not found")
+
+
+class DatasetConflict(DatasetError):
+    """The request contradicts how the dataset is set up."""
 
 
 # -- raised by job handlers -----------------------------------------------------------
@@ -235,3 +313,27 @@ class RobotsDisallowed(CrawlError):
 
 class UnsupportedContentType(CrawlError):
     """The response is not HTML; it is recorded but not parsed."""
+
+
+class RenderError(CrawlError):
+    """The browser could not render the page."""
+
+
+class RenderTimeout(RenderError):
+    """The page did not finish rendering (navigation, waits, actions) in time."""
+
+
+class RendererCrashed(RenderError):
+    """The page's renderer process died while rendering it."""
+
+
+class BrowserCrashed(RenderError):
+    """The browser died while rendering the page."""
+
+
+class ActionFailed(RenderError):
+    """A wait or an action on the rendered page could not be done."""
+
+
+class BrowserUnavailable(CrawlError):
+    """The browser cannot be started: Playwright or Chromium is missing."""

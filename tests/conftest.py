@@ -117,8 +117,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-def settings(database_url: str) -> config.Settings:
-    return config.load_settings(database_url=database_url)
+def settings(database_url: str, tmp_path: Path) -> config.Settings:
+    # Uploads, exports and captures go to the test's own folder, never the checkout.
+    return config.load_settings(database_url=database_url, data_dir=tmp_path / "data")
 
 
 @pytest.fixture

@@ -15,7 +15,19 @@ from scrapeyard.api.schemas import Job, Name, _Model, _storable
 
 Url = Annotated[str, Field(min_length=1, max_length=8192), AfterValidator(_storable)]
 Pattern = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_storable)]
-Format = Literal["html", "text", "markdown", "links", "metadata", "jsonld", "selectors", "contacts"]
+Format = Literal[
+    "html",
+    "text",
+    "markdown",
+    "links",
+    "metadata",
+    "jsonld",
+    "selectors",
+    "contacts",
+    "screenshot",
+    "screenshot@full_page",
+    "pdf",
+]
 
 
 class SelectorField(_Model):
@@ -27,6 +39,42 @@ class SelectorField(_Model):
         None, description="CSS or XPath, told apart by its first character (`/`, `(`: XPath)."
     )
     all: bool = Field(False, description="Every match as a list, instead of the first one.")
+
+
+class WaitForSpec(_Model):
+    """What a rendered page waits for before actions and extraction."""
+
+    selector: str | None = Field(None, max_length=1000, description="A CSS selector.")
+    network_idle: bool | None = Field(None, description="No request in flight for 0.5 s.")
+    delay: float | None = Field(None, ge=0, le=30, description="A fixed pause, in seconds.")
+
+
+class BrowserAction(_Model):
+    """One step on a rendered page; which fields apply depends on `type`."""
+
+    type: Literal["click", "type", "press", "scroll", "scroll_to_end", "wait", "evaluate"] = Field(
+        description="What to do."
+    )
+    selector: str | None = Field(None, max_length=1000, description="click, type, press, wait.")
+    text: str | None = Field(None, max_length=10_000, description="type: the text to enter.")
+    key: str | None = Field(None, max_length=50, description="press: e.g. `Enter`.")
+    pixels: int | None = Field(None, description="scroll: how far (default one viewport).")
+    max_scrolls: int | None = Field(None, ge=1, le=200, description="scroll_to_end (20).")
+    item_selector: str | None = Field(
+        None, max_length=1000, description="scroll_to_end: stop when these stop growing."
+    )
+    seconds: float | None = Field(None, ge=0, le=30, description="wait: a fixed pause.")
+    network_idle: bool | None = Field(None, description="wait: until no request is in flight.")
+    script: str | None = Field(
+        None, max_length=100_000, description="evaluate: JavaScript (if the operator allows)."
+    )
+
+
+class ViewportSpec(_Model):
+    """The browser window's size, for layout and screenshots."""
+
+    width: int = Field(1280, ge=200, le=3840, description="Pixels.")
+    height: int = Field(800, ge=200, le=2160, description="Pixels.")
 
 
 class RateLimitSpec(_Model):
@@ -74,6 +122,27 @@ class FetchOptions(_Model):
     )
     strip_params: list[Name] | None = Field(
         None, description="Query parameters removed from URLs, besides `utm_*`."
+    )
+    render: Literal["never", "always", "auto"] | None = Field(
+        None,
+        description="Render pages in headless Chromium: `always`, or `auto` (only pages whose "
+        "content needs scripts); default `never`. Needed by waits, actions, screenshots, PDFs.",
+    )
+    wait_for: str | WaitForSpec | None = Field(
+        None, description="A CSS selector to wait for, or what to wait for (rendered pages)."
+    )
+    actions: list[BrowserAction] | None = Field(
+        None, max_length=50, description="Steps on each rendered page, in order (50 at most)."
+    )
+    block_resources: list[str] | None = Field(
+        None, description="Resource types never loaded (default: image, font, media)."
+    )
+    viewport: ViewportSpec | None = Field(None, description="Window size (1280x800).")
+    dataset: str | dict[str, Any] | None = Field(
+        None,
+        description="Put the pages into this dataset when the job is done: a name, or "
+        '`{"name", "key", "fields", "full", "schema", "processors", "types", "region", '
+        '"retention"}` (see the datasets endpoints). Not for a map.',
     )
 
 

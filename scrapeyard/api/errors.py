@@ -38,7 +38,13 @@ _STATUS: Mapping[type[errors.ScrapeyardError], tuple[int, str]] = {
     errors.InvalidInput: (422, "invalid_input"),
     errors.JobNotFound: (404, "job_not_found"),
     errors.InvalidTransition: (409, "invalid_transition"),
+    errors.ScheduleNotFound: (404, "schedule_not_found"),
+    errors.ScheduleConflict: (409, "schedule_conflict"),
+    errors.WebhookNotFound: (404, "webhook_not_found"),
+    errors.DeliveryNotFound: (404, "delivery_not_found"),
     errors.QueueError: (409, "conflict"),
+    errors.DatasetNotFound: (404, "dataset_not_found"),
+    errors.DatasetConflict: (409, "dataset_conflict"),
     errors.DatabaseUnavailable: (503, "database_unavailable"),
     errors.SchemaOutOfDate: (503, "schema_out_of_date"),
     errors.DatabaseError: (503, "database_error"),
@@ -109,6 +115,8 @@ def _details(exc: errors.ScrapeyardError) -> dict[str, Any]:
         return {"fields": [{"location": None, "field": exc.field, "message": exc.problem}]}
     if isinstance(exc, errors.JobNotFound):
         return {"job_id": exc.job_id}
+    if isinstance(exc, errors.DatasetNotFound):
+        return {"dataset": exc.name}
     if isinstance(exc, errors.InvalidTransition):
         return {"job_id": exc.job_id, "status": exc.status, "action": exc.action}
     if isinstance(exc, errors.RateLimited):

@@ -10,6 +10,10 @@ import typer
 
 from scrapeyard import __version__, errors
 from scrapeyard.cli import common, crawl, db, demo, jobs, keys, serve, worker
+from scrapeyard.cli import datasets as dataset_commands
+from scrapeyard.cli import imports as import_commands
+from scrapeyard.cli import schedules as schedule_commands
+from scrapeyard.cli import webhooks as webhook_commands
 
 app = typer.Typer(
     name="scrapeyard",
@@ -21,6 +25,9 @@ app = typer.Typer(
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(schedule_commands.app, name="schedules")
+app.add_typer(webhook_commands.app, name="webhooks")
+app.add_typer(dataset_commands.app, name="datasets")
 app.command("worker")(worker.worker)
 app.command("workers")(worker.workers)
 app.command("demo")(demo.demo)
@@ -28,6 +35,7 @@ app.command("serve")(serve.serve)
 app.command("api")(serve.api)
 app.command("crawl")(crawl.crawl)
 app.command("scrape")(crawl.scrape)
+app.command("import")(import_commands.import_file)
 
 
 def _version(value: bool) -> None:

@@ -21,6 +21,7 @@ import typer
 
 from scrapeyard import config, connect, errors, exports
 from scrapeyard.cli import common, follow
+from scrapeyard.notify import runtime as notify_runtime
 from scrapeyard.queue.jobs import Job, JobSpec, JobStatus
 from scrapeyard.queue.store import JobStore
 from scrapeyard.worker import process, supervisor
@@ -39,14 +40,56 @@ Formats = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Comma-separated: html,text,markdown,links,metadata,jsonld,selectors,contacts.",
+        help="Comma-separated: html,text,markdown,links,metadata,jsonld,selectors,contacts; "
+        "with --render also screenshot, screenshot@full_page, pdf.",
     ),
+]
+Render = Annotated[
+    str | None,
+    typer.Option(
+        "--render",
+        help="Render pages in headless Chromium: never (default), always, or auto (only "
+        "pages whose content needs scripts).",
+    ),
+]
+WaitFor = Annotated[
+    str | None, typer.Option("--wait-for", help="CSS selector a rendered page waits for.")
+]
+WaitNetworkIdle = Annotated[
+    bool,
+    typer.Option("--wait-network-idle", help="A rendered page waits until no request is left."),
+]
+WaitDelay = Annotated[
+    float | None, typer.Option("--wait-delay", help="Seconds a rendered page waits (30 at most).")
+]
+Action = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--action",
+        help='A step on each rendered page, as JSON, e.g. \'{"type": "click", "selector": '
+        '"#more"}\' (click, type, press, scroll, scroll_to_end, wait, evaluate).',
+    ),
+]
+ScrollToEnd = Annotated[
+    bool, typer.Option("--scroll-to-end", help="Scroll each rendered page to the end of its list.")
 ]
 Select = Annotated[
     list[str] | None,
     typer.Option("--select", "-s", help="NAME=SELECTOR (CSS with ::text/::attr(x), or XPath)."),
 ]
 Header = Annotated[list[str] | None, typer.Option("--header", "-H", help="'Name: value'.")]
+Dataset = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        help="Put the pages into this dataset when the job is done (keyed by URL), or a "
+        'JSON object such as \'{"name": "leads", "key": ["email"]}\'.',
+    ),
+]
+Webhook = Annotated[
+    str | None,
+    typer.Option("--webhook", help="http(s) URL told of the job's events (signed)."),
+]
 
 
 def _selectors(values: list[str] | None) -> dict[str, str] | None:
@@ -84,6 +127,122 @@ def _payload(**options: Any) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
 
 
+def render_payload(
+    *,
+    render: str | None = None,
+    wait_for: str | None = None,
+    wait_network_idle: bool = False,
+    wait_delay: float | None = None,
+    action: list[str] | None = None,
+    scroll_to_end: bool = False,
+) -> dict[str, Any]:
+    """The browser keys of a payload from the rendering flags (checked with the job)."""
+    wait = _payload(selector=wait_for, network_idle=wait_network_idle or None, delay=wait_delay)
+    actions: list[Any] = []
+    for index, item in enumerate(action or []):
+        try:
+            actions.append(orjson.loads(item))
+        except orjson.JSONDecodeError:
+            raise errors.InvalidInput(f"action[{index}]", f"{item!r} is not JSON") from None
+    if scroll_to_end:
+        actions.append({"type": "scroll_to_end"})
+    return _payload(render=render, wait_for=wait or None, actions=actions or None)
+
+
+def crawl_payload(
+    *,
+    url: str | None,
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    rps: float | None = None,
+    burst: int | None = None,
+    max_connections_per_host: int | None = None,
+    concurrency: int | None = None,
+    formats: str | None = None,
+    select: list[str] | None = None,
+    allow_subdomains: bool = False,
+    allow_external: bool = False,
+    no_sitemap: bool = False,
+    ignore_robots: bool = False,
+    user_agent: str | None = None,
+    header: list[str] | None = None,
+    proxy: list[str] | None = None,
+    timeout: float | None = None,
+    parallelism: int = 1,
+    dataset: str | None = None,
+    webhook: str | None = None,
+    rendering: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A crawl job's payload from ``crawl``'s flags (by their parameter names)."""
+    return (rendering or {}) | _payload(
+        url=url,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        include_paths=include,
+        exclude_paths=exclude,
+        rate_limit=_rate_limit(rps, burst),
+        max_connections_per_host=max_connections_per_host,
+        concurrency=concurrency,
+        formats=_formats(formats),
+        selectors=_selectors(select),
+        allow_subdomains=allow_subdomains or None,
+        allow_external=allow_external or None,
+        use_sitemap=False if no_sitemap else None,
+        respect_robots=False if ignore_robots else None,
+        user_agent=user_agent,
+        headers=_headers(header),
+        proxies=proxy,
+        timeout=timeout,
+        parallelism=parallelism if parallelism > 1 else None,
+        dataset=_dataset(dataset),
+        webhook=webhook,
+    )
+
+
+def scrape_payload(
+    *,
+    urls: list[str],
+    formats: str | None = None,
+    select: list[str] | None = None,
+    ignore_robots: bool = False,
+    user_agent: str | None = None,
+    header: list[str] | None = None,
+    timeout: float | None = None,
+    region: str | None = None,
+    dataset: str | None = None,
+    webhook: str | None = None,
+    rendering: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A scrape job's payload from ``scrape``'s flags (by their parameter names)."""
+    return (rendering or {}) | _payload(
+        urls=urls,
+        formats=_formats(formats),
+        selectors=_selectors(select),
+        respect_robots=False if ignore_robots else None,
+        user_agent=user_agent,
+        headers=_headers(header),
+        timeout=timeout,
+        region=region,
+        dataset=_dataset(dataset),
+        webhook=webhook,
+    )
+
+
+def _dataset(value: str | None) -> str | dict[str, Any] | None:
+    """``--dataset``: a name, or a JSON object with the name and its key (checked later)."""
+    if value is None or not value.lstrip().startswith("{"):
+        return value
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise errors.InvalidInput("dataset", f"{value!r} is not a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise errors.InvalidInput("dataset", "must be a name or a JSON object")
+    return parsed
+
+
 def _settings(allow_network: list[str] | None) -> config.Settings:
     """Settings for a crawl run here: quieter logs, and the extra allowed networks."""
     loaded = common.settings(log_level=common.GLOBAL_OPTIONS.get("log_level") or "warning")
@@ -110,6 +269,7 @@ async def _run_here(
     show_progress: bool,
 ) -> Job:
     """Run ``job`` (on its private queue) to an end, following it; the job afterwards."""
+    notify_runtime.configure(loaded)
     queue = QueueSelector((job.queue,))
     if parallelism > 1:
         boss = supervisor.Supervisor(
@@ -211,6 +371,14 @@ def crawl(
     parallelism: Annotated[
         int, typer.Option("--parallelism", "-p", help="Worker processes working the crawl.")
     ] = 1,
+    render: Render = None,
+    wait_for: WaitFor = None,
+    wait_network_idle: WaitNetworkIdle = False,
+    wait_delay: WaitDelay = None,
+    action: Action = None,
+    scroll_to_end: ScrollToEnd = False,
+    dataset: Dataset = None,
+    webhook: Webhook = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write records to .jsonl or .csv.")
     ] = None,
@@ -235,26 +403,37 @@ def crawl(
     if not 1 <= parallelism <= 64:
         raise errors.InvalidInput("parallelism", "must be between 1 and 64")
     loaded = _settings(allow_network)
-    payload = _payload(
+    payload = crawl_payload(
         url=url,
         max_pages=max_pages,
         max_depth=max_depth,
-        include_paths=include,
-        exclude_paths=exclude,
-        rate_limit=_rate_limit(rps, burst),
+        include=include,
+        exclude=exclude,
+        rps=rps,
+        burst=burst,
         max_connections_per_host=max_connections_per_host,
         concurrency=concurrency,
-        formats=_formats(formats),
-        selectors=_selectors(select),
-        allow_subdomains=allow_subdomains or None,
-        allow_external=allow_external or None,
-        use_sitemap=False if no_sitemap else None,
-        respect_robots=False if ignore_robots else None,
+        formats=formats,
+        select=select,
+        allow_subdomains=allow_subdomains,
+        allow_external=allow_external,
+        no_sitemap=no_sitemap,
+        ignore_robots=ignore_robots,
         user_agent=user_agent,
-        headers=_headers(header),
-        proxies=proxy,
+        header=header,
+        proxy=proxy,
         timeout=timeout,
-        parallelism=parallelism if parallelism > 1 else None,
+        parallelism=parallelism,
+        dataset=dataset,
+        webhook=webhook,
+        rendering=render_payload(
+            render=render,
+            wait_for=wait_for,
+            wait_network_idle=wait_network_idle,
+            wait_delay=wait_delay,
+            action=action,
+            scroll_to_end=scroll_to_end,
+        ),
     )
 
     async def go() -> tuple[Job, follow.RecordFile | None]:
@@ -307,7 +486,7 @@ def _rate_limit(rps: float | None, burst: int | None) -> dict[str, Any] | None:
 def _job_formats(job: Job) -> list[str]:
     from scrapeyard.crawl.options import CrawlOptions
 
-    return list(CrawlOptions.from_payload(job.kind, job.payload).plan.formats)
+    return list(CrawlOptions.from_payload(job.kind, job.payload).columns)
 
 
 async def _resumable(store: JobStore, job_id: int) -> Job:
@@ -336,19 +515,37 @@ def scrape(
     region: Annotated[
         str | None, typer.Option("--region", help="Default phone region for contacts, e.g. DE.")
     ] = None,
+    render: Render = None,
+    wait_for: WaitFor = None,
+    wait_network_idle: WaitNetworkIdle = False,
+    wait_delay: WaitDelay = None,
+    action: Action = None,
+    scroll_to_end: ScrollToEnd = False,
+    dataset: Dataset = None,
+    webhook: Webhook = None,
 ) -> None:
     """Fetch URL(s) and print the record as JSON (Markdown text with -f markdown)."""
     chosen = _formats(formats)
     loaded = _settings(allow_network)
-    payload = _payload(
+    payload = scrape_payload(
         urls=urls,
-        formats=chosen,
-        selectors=_selectors(select),
-        respect_robots=False if ignore_robots else None,
+        formats=formats,
+        select=select,
+        ignore_robots=ignore_robots,
         user_agent=user_agent,
-        headers=_headers(header),
+        header=header,
         timeout=timeout,
         region=region,
+        dataset=dataset,
+        webhook=webhook,
+        rendering=render_payload(
+            render=render,
+            wait_for=wait_for,
+            wait_network_idle=wait_network_idle,
+            wait_delay=wait_delay,
+            action=action,
+            scroll_to_end=scroll_to_end,
+        ),
     )
 
     async def go() -> tuple[Job, list[dict[str, Any]]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,6 +36,38 @@ class Page:
 
     jobs: list[Job]
     next_cursor: str | None
+
+
+def page_query(
+    where: JobFilter, *, limit: int, cursor: str | None, extra: Sequence[Any] = ()
+) -> sa.Select[Any]:
+    """The jobs matching ``where`` (and ``extra`` conditions) after ``cursor``, newest
+    first: one row more than ``limit``, to tell whether another page follows."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise errors.InvalidInput("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    stmt = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit + 1)
+    if where.status:
+        stmt = stmt.where(jobs.c.status.in_([str(s) for s in where.status]))
+    if where.queue is not None:
+        stmt = stmt.where(jobs.c.queue == where.queue)
+    if where.kind is not None:
+        stmt = stmt.where(jobs.c.kind == where.kind)
+    if where.created_after is not None:
+        stmt = stmt.where(jobs.c.created_at >= where.created_after)
+    if where.created_before is not None:
+        stmt = stmt.where(jobs.c.created_at < where.created_before)
+    for condition in extra:
+        stmt = stmt.where(condition)
+    if cursor is not None:
+        stmt = stmt.where(jobs.c.id < decode_cursor(cursor))
+    return stmt
+
+
+def to_page(rows: Sequence[Mapping[Any, Any]], limit: int) -> Page:
+    """The rows of a ``page_query`` as a page of jobs."""
+    page = [Job.from_row(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return Page(page, encode_cursor(page[-1].id) if more and page else None)
 
 
 def encode_cursor(last_id: int) -> str:
@@ -96,26 +129,8 @@ class JobQueries:
         cursor: str | None = None,
     ) -> Page:
         """A page of jobs matching ``where``, newest first."""
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise errors.InvalidInput("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-        where = where or JobFilter()
-        stmt = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit + 1)
-        if where.status:
-            stmt = stmt.where(jobs.c.status.in_([str(s) for s in where.status]))
-        if where.queue is not None:
-            stmt = stmt.where(jobs.c.queue == where.queue)
-        if where.kind is not None:
-            stmt = stmt.where(jobs.c.kind == where.kind)
-        if where.created_after is not None:
-            stmt = stmt.where(jobs.c.created_at >= where.created_after)
-        if where.created_before is not None:
-            stmt = stmt.where(jobs.c.created_at < where.created_before)
-        if cursor is not None:
-            stmt = stmt.where(jobs.c.id < decode_cursor(cursor))
-        rows = await self._rows(stmt)
-        page = [Job.from_row(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(page, encode_cursor(page[-1].id) if more and page else None)
+        rows = await self._rows(page_query(where or JobFilter(), limit=limit, cursor=cursor))
+        return to_page(rows, limit)
 
     async def counts(self) -> dict[str, dict[str, int]]:
         """Jobs per queue and status: ``{"default": {"queued": 3, ...}}``."""

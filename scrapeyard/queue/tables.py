@@ -19,6 +19,18 @@ metadata = sa.MetaData(
 # SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid); BIGINT would not.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+
+def _owned_by(name: str, target: str, *, primary_key: bool = False) -> sa.Column[int]:
+    """A column referring to ``target`` (``table.id``): a row goes when its owner goes."""
+    return sa.Column(
+        name,
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey(target, ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
 _STATUSES = "'waiting', 'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'"
 _UNFINISHED = "status IN ('waiting', 'scheduled', 'queued', 'running')"
 _READY = "status IN ('scheduled', 'queued')"
@@ -98,18 +110,8 @@ sa.Index(
 job_dependencies = sa.Table(
     "job_dependencies",
     metadata,
-    sa.Column(
-        "job_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column(
-        "depends_on",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owned_by("job_id", "jobs.id", primary_key=True),
+    _owned_by("depends_on", "jobs.id", primary_key=True),
     sa.Index("ix_job_dependencies_depends_on", "depends_on"),
 )
 
@@ -117,12 +119,7 @@ job_events = sa.Table(
     "job_events",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column(
-        "job_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _owned_by("job_id", "jobs.id"),
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("at", Timestamp, nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False),
@@ -182,12 +179,7 @@ api_keys = sa.Table(
 crawls = sa.Table(
     "crawls",
     metadata,
-    sa.Column(
-        "job_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owned_by("job_id", "jobs.id", primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("max_pages", sa.Integer, nullable=True),
     sa.Column("admitted", sa.Integer, nullable=False),
@@ -207,12 +199,7 @@ crawl_frontier = sa.Table(
     "crawl_frontier",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column(
-        "job_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _owned_by("job_id", "jobs.id"),
     sa.Column("url_hash", sa.String(32), nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("host", sa.String(255), nullable=False),
@@ -244,12 +231,7 @@ crawl_pages = sa.Table(
     "crawl_pages",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column(
-        "job_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("jobs.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _owned_by("job_id", "jobs.id"),
     sa.Column("url_hash", sa.String(32), nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("final_url", sa.Text, nullable=True),
@@ -324,15 +306,183 @@ schedules = sa.Table(
 schedule_fires = sa.Table(
     "schedule_fires",
     metadata,
-    sa.Column(
-        "schedule_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.ForeignKey("schedules.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owned_by("schedule_id", "schedules.id", primary_key=True),
     sa.Column("fire_at", Timestamp, primary_key=True),
     sa.Column("job_id", sa.BigInteger, nullable=True),
     sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("error", sa.String(500), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
-    sa.CheckConstraint("outcome IN ('enqueued', 'skipped', 'missed')", name="outcome"),
+    sa.CheckConstraint("outcome IN ('enqueued', 'skipped', 'missed', 'failed')", name="outcome"),
+    sa.Index(
+        "ix_schedule_fires_job_id",
+        "job_id",
+        sqlite_where=sa.text("job_id IS NOT NULL"),
+        postgresql_where=sa.text("job_id IS NOT NULL"),
+    ),
+)
+
+# -- datasets -------------------------------------------------------------------------
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("key", JSON, nullable=False),
+    sa.Column("schema", JSON, nullable=True),
+    sa.Column("processors", JSON, nullable=False),
+    sa.Column("types", JSON, nullable=False),
+    sa.Column("region", sa.String(8), nullable=True),
+    sa.Column("retention", sa.Float, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("name", name="uq_datasets_name"),
+)
+
+dataset_runs = sa.Table(
+    "dataset_runs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("dataset_id", "datasets.id"),
+    sa.Column("job_id", sa.BigInteger, nullable=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("full", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("received", sa.BigInteger, nullable=False),
+    sa.Column("new", sa.BigInteger, nullable=False),
+    sa.Column("changed", sa.BigInteger, nullable=False),
+    sa.Column("unchanged", sa.BigInteger, nullable=False),
+    sa.Column("gone", sa.BigInteger, nullable=False),
+    sa.Column("rejected", sa.BigInteger, nullable=False),
+    sa.Column("duplicates", sa.BigInteger, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=True),
+    sa.CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+    sa.Index("ix_dataset_runs_dataset_id_id", "dataset_id", "id"),
+    sa.Index("ix_dataset_runs_job_id", "job_id"),
+)
+
+# A run's records wait here until the run commits, then move to dataset_records in one
+# transaction: readers never see half a run, and a failed run leaves nothing behind.
+# Rows are only ever appended (no unique key to check per row: a run's duplicates are
+# dropped when it commits), which keeps staging a million rows fast.
+dataset_staging = sa.Table(
+    "dataset_staging",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("run_id", "dataset_runs.id"),
+    sa.Column("key_hash", sa.String(32), nullable=False),
+    sa.Column("key", JSON, nullable=False),
+    sa.Column("data", JSON, nullable=False),
+    sa.Column("content_hash", sa.String(32), nullable=False),
+    sa.Index("ix_dataset_staging_run_id_id", "run_id", "id"),
+)
+
+dataset_records = sa.Table(
+    "dataset_records",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("dataset_id", "datasets.id"),
+    sa.Column("key_hash", sa.String(32), nullable=False),
+    sa.Column("key", JSON, nullable=False),
+    sa.Column("data", JSON, nullable=False),
+    sa.Column("content_hash", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("import_id", sa.BigInteger, nullable=True),
+    sa.Column("seen_run_id", sa.BigInteger, nullable=False),
+    sa.Column("state_run_id", sa.BigInteger, nullable=False),
+    sa.Column("first_seen_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.CheckConstraint("state IN ('new', 'changed', 'unchanged', 'gone')", name="state"),
+    sa.UniqueConstraint("dataset_id", "key_hash", name="uq_dataset_records_dataset_id_key_hash"),
+    sa.Index("ix_dataset_records_dataset_id_id", "dataset_id", "id"),
+    sa.Index("ix_dataset_records_dataset_id_state_id", "dataset_id", "state", "id"),
+    sa.Index("ix_dataset_records_dataset_id_last_seen_at", "dataset_id", "last_seen_at"),
+)
+
+dataset_rejects = sa.Table(
+    "dataset_rejects",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("run_id", "dataset_runs.id"),
+    sa.Column("line", sa.BigInteger, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("data", JSON, nullable=True),
+    sa.Index("ix_dataset_rejects_run_id_id", "run_id", "id"),
+)
+
+# -- webhooks and notices (scrapeyard.notify) -------------------------------------------
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("events", JSON, nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("scope_id", sa.BigInteger, nullable=True),
+    sa.Column("description", sa.String(200), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.CheckConstraint("scope IN ('global', 'schedule', 'job')", name="scope"),
+    sa.CheckConstraint("(scope = 'global') = (scope_id IS NULL)", name="scope_id"),
+    sa.Index("ix_webhooks_scope_scope_id", "scope", "scope_id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("webhook_id", "webhooks.id"),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("job_id", sa.BigInteger, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'retrying', 'succeeded', 'failed')", name="status"),
+    sa.UniqueConstraint("message_id", name="uq_webhook_deliveries_message_id"),
+    sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+    sa.Index("ix_webhook_deliveries_created_at", "created_at"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("delivery_id", "webhook_deliveries.id"),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("latency", sa.Float, nullable=True),
+    sa.Column("response", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_webhook_attempts_delivery_id_id", "delivery_id", "id"),
+)
+
+# Every e-mail scrapeyard sends, and the key that keeps it from being sent twice: at most
+# one notice per (kind, key, period), e.g. one rate-limit alert per host and hour.
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("recipients", JSON, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.UniqueConstraint("kind", "key", "period", name="uq_notices_kind_key_period"),
+    sa.Index("ix_notices_created_at", "created_at"),
 )

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from scrapeyard import config, connect, errors, logs
+from scrapeyard.notify import runtime as notify_runtime
 from scrapeyard.worker import handlers, process
 from scrapeyard.worker.queues import QueueSelector
 from scrapeyard.worker.resources import Resources
@@ -50,6 +51,7 @@ async def run(settings: config.Settings, plan: WorkerPlan) -> int:
         burst=plan.burst,
         supervisor=plan.supervisor,
     )
+    notify_runtime.configure(settings)
     async with connect.open_store(settings, pool_size=4) as store:
         worker_id = process.new_worker_id()
         worker = process.WorkerProcess(

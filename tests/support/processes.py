@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,8 +20,11 @@ FAST_ENV = {
 
 
 def env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment for a scrapeyard command on ``database_url`` with test kinds."""
+    """The environment for a scrapeyard command on ``database_url`` with test kinds
+    (and, unless ``extra`` says otherwise, a fresh data directory, never the checkout's)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPEYARD_")}
+    if "SCRAPEYARD_DATA_DIR" not in extra:
+        extra = {**extra, "SCRAPEYARD_DATA_DIR": tempfile.mkdtemp(prefix="scrapeyard-data-")}
     return {
         **base,
         "PYTHONPATH": str(ROOT),

@@ -1,7 +1,9 @@
 """Dependencies point one way: errors <- config <- {queue, crawl} <- worker <- api/web <- cli.
 
 ``queue`` and ``crawl`` never import each other; the crawler writes through protocols
-that ``worker`` fills in with the SQL store.
+that ``worker`` fills in with the SQL store. ``notify`` (webhooks, e-mail, reports) sits
+between them and ``worker``: it uses the store and the SSRF guard, and the worker's job
+kinds and hooks use it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ FORBIDDEN = {
     "config": (
         "scrapeyard.queue",
         "scrapeyard.crawl",
+        "scrapeyard.notify",
         "scrapeyard.worker",
         "scrapeyard.api",
         "scrapeyard.web",
@@ -27,6 +30,7 @@ FORBIDDEN = {
     ),
     "queue": (
         "scrapeyard.crawl",
+        "scrapeyard.notify",
         "scrapeyard.worker",
         "scrapeyard.api",
         "scrapeyard.web",
@@ -34,6 +38,7 @@ FORBIDDEN = {
     ),
     "crawl": (
         "scrapeyard.queue",
+        "scrapeyard.notify",
         "scrapeyard.worker",
         "scrapeyard.api",
         "scrapeyard.web",
@@ -55,6 +60,34 @@ FORBIDDEN = {
         "scrapeyard.connect",
     ),
     "web": ("scrapeyard.cli",),
+    "datasets": (
+        "scrapeyard.queue",
+        "scrapeyard.crawl",
+        "scrapeyard.notify",
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.app",
+        "scrapeyard.cli",
+    ),
+    "imports": (
+        "scrapeyard.datasets",
+        "scrapeyard.queue",
+        "scrapeyard.crawl",
+        "scrapeyard.notify",
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.app",
+        "scrapeyard.cli",
+    ),
+    "notify": (
+        "scrapeyard.worker",
+        "scrapeyard.api",
+        "scrapeyard.web",
+        "scrapeyard.app",
+        "scrapeyard.cli",
+    ),
 }
 
 

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from scrapeyard import errors as core_errors
 from scrapeyard import exports
 from scrapeyard.api import crawl_schemas as schemas
 from scrapeyard.api import errors
 from scrapeyard.api.deps import JobIdPath, ReadKey, Res, Resources, Store, WriteKey
-from scrapeyard.api.routers.jobs import CRAWL_KINDS, with_history
+from scrapeyard.api.routers.jobs import with_history
 from scrapeyard.queue import hosts, queries
 from scrapeyard.queue.crawls import CrawlStore
 from scrapeyard.queue.jobs import Job, JobSpec
 from scrapeyard.queue.store import JobStore
+from scrapeyard.worker import exporting
 
 SCRAPE_PRIORITY = 100
 """A scrape through the API waits for its answer: it goes ahead of queued crawls."""
-EXPORT_BATCH = 1000
 POLL = 0.1
 
 router = APIRouter(tags=["crawling"], responses=errors.responses(401, 403, 422, 429, 503))
@@ -233,44 +231,43 @@ async def export(
     """
     job = await store.get(job_id)
     ok = {"pages": True, "errors": False, "all": None}[include]
-    crawls = CrawlStore(store.db)
-    columns = exports.csv_columns(*_plan_of(job)) if format == "csv" else []
-
-    async def body() -> AsyncIterator[bytes]:
-        writer = exports.CsvWriter(columns)
-        if format == "csv":
-            yield writer.header()
-        after = 0
-        while True:
-            rows = await crawls.pages_after(job_id, after, EXPORT_BATCH, ok=ok)
-            if not rows:
-                return
-            after = rows[-1]["id"]
-            if format == "csv":
-                yield writer.rows(rows)
-            else:
-                yield b"".join(exports.jsonl(rows))
-
+    chunks = exporting.job_chunks(CrawlStore(store.db), job, format, ok)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     filename = f"job-{job_id}.{format}"
     return StreamingResponse(
-        body(),
+        exporting.encoded(chunks),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-def _plan_of(job: Job) -> tuple[list[str], list[str]]:
-    """The formats and selector names of a crawl job, for a CSV header."""
-    if job.kind not in CRAWL_KINDS:
-        return [], []
-    from scrapeyard.crawl.options import CrawlOptions
+@router.get(
+    "/v1/jobs/{job_id}/captures/{name}",
+    summary="A rendered page's screenshot or PDF",
+    response_class=FileResponse,
+    responses={
+        **errors.responses(404),
+        200: {"description": "The file.", "content": {"image/png": {}, "application/pdf": {}}},
+    },
+)
+async def capture(
+    _key: ReadKey,
+    res: Res,
+    store: Store,
+    job_id: JobIdPath,
+    name: Annotated[str, Path(max_length=80, description="As the record's `url` names it.")],
+) -> FileResponse:
+    """A screenshot (PNG) or PDF a rendered page's record points to (its `screenshot`,
+    `screenshot@full_page` or `pdf` field)."""
+    from scrapeyard.crawl.render import outputs
 
-    try:
-        plan = CrawlOptions.from_payload(job.kind, job.payload).plan
-    except core_errors.InvalidInput:
-        return [], []
-    return list(plan.formats), [field.name for field in plan.fields]
+    await store.get(job_id)  # 404 for an unknown job
+    media_type = outputs.media_type(name)
+    folder = res.settings.data_dir.resolve() / outputs.folder(job_id)
+    path = folder / name
+    if media_type is None or not path.is_file():
+        raise HTTPException(404, f"job {job_id} has no capture {name!r}")
+    return FileResponse(path, media_type=media_type, filename=name)
 
 
 @router.get("/v1/hosts", summary="Hosts and their politeness state")
