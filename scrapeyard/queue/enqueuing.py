@@ -216,7 +216,8 @@ class Enqueuing(StoreBase):
         plain = [
             i for i, row in enumerate(rows) if row["unique_key"] is None and not specs[i].depends_on
         ]
-        others = [i for i in range(len(rows)) if i not in set(plain)]
+        in_bulk = set(plain)
+        others = [i for i in range(len(rows)) if i not in in_bulk]
         new_ids: list[int] = []
         async with self._write(conn) as tx:
             if plain and self._dialect == "postgresql":
