@@ -293,7 +293,12 @@ def enqueue_to_start_latency(url: str, samples: int) -> tuple[float, float, floa
                 await asyncio.sleep(0.02)
             await asyncio.sleep(6)  # let the worker settle and heartbeat
             async with store.db.read() as conn:
-                rss = await conn.scalar(sa.select(sa.func.max(workers_table.c.rss_bytes)))
+                # The worker started for this measurement (the drain's have stopped).
+                rss = await conn.scalar(
+                    sa.select(sa.func.max(workers_table.c.rss_bytes)).where(
+                        workers_table.c.state == "running"
+                    )
+                )
             return delays, (rss or 0) / 2**20
 
     try:

@@ -33,6 +33,7 @@ reaches running workers within that time.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -97,16 +98,36 @@ class SubscriptionCache:
         self.ttl = ttl
         self._value: Subscriptions | None = None
         self._loaded_at = 0.0
+        self._loading: asyncio.Future[Subscriptions] | None = None
+        self._generation = 0
+
+    def _fresh(self) -> Subscriptions | None:
+        if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
+            return self._value
+        return None
 
     async def get(self) -> Subscriptions:
-        if self._value is None or time.monotonic() - self._loaded_at >= self.ttl:
-            self._value = await self.store.subscriptions()
-            self._loaded_at = time.monotonic()
-        return self._value
+        value = self._fresh()
+        if value is not None:
+            return value
+        # One read for every job that asks at once (a worker starting 50 jobs together
+        # would otherwise read the subscriptions 50 times).
+        if self._loading is None or self._loading.done():
+            self._loading = asyncio.ensure_future(self._load())
+        return await asyncio.shield(self._loading)
+
+    async def _load(self) -> Subscriptions:
+        generation = self._generation
+        value = await self.store.subscriptions()
+        if generation == self._generation:  # not invalidated meanwhile
+            self._value, self._loaded_at = value, time.monotonic()
+        return value
 
     def invalidate(self) -> None:
         """Read the subscriptions again next time (after this process changed them)."""
         self._value = None
+        self._loading = None
+        self._generation += 1
 
 
 _caches: weakref.WeakKeyDictionary[Database, SubscriptionCache] = weakref.WeakKeyDictionary()
