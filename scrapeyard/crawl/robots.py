@@ -10,15 +10,18 @@ to five redirects, and the answer decides the rules:
   is used meanwhile instead, as the RFC allows.
 
 Results are cached for ``ttl`` seconds (24 hours by default, the RFC's upper bound).
-Concurrent requests for one origin share one fetch.
+Concurrent requests for one origin share one fetch. ``on_refreshed`` hears of the rules
+in force after each fetch (the worker keeps a copy in the database for the dashboard);
+a failing listener is logged and never stops a crawl.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import protego
@@ -29,6 +32,8 @@ from scrapeyard.crawl import fetcher
 
 MAX_BYTES = 500 * 1024
 MAX_REDIRECTS = 5
+
+log = logging.getLogger(__name__)
 
 
 class RobotsStatus(enum.StrEnum):
@@ -53,6 +58,8 @@ class Robots:
     sitemaps: tuple[str, ...] = ()
     """The ``Sitemap:`` lines, in order."""
     parser: protego.Protego | None = field(default=None, repr=False, compare=False)
+    text: str | None = field(default=None, repr=False, compare=False)
+    """The file as read (for a parsed file; ``None`` otherwise)."""
 
     def can_fetch(self, url: str, user_agent: str) -> bool:
         """Whether ``user_agent`` may fetch ``url`` (a URL on this origin)."""
@@ -95,7 +102,7 @@ def parse(origin: str, body: bytes, *, truncated: bool = False) -> Robots:
     text = body.decode("utf-8", errors="replace").removeprefix("\ufeff")
     parser = protego.Protego.parse(text)
     sitemaps = tuple(dict.fromkeys(url.strip() for url in parser.sitemaps if url.strip()))
-    return Robots(origin, RobotsStatus.PARSED, "HTTP 200", sitemaps, parser)
+    return Robots(origin, RobotsStatus.PARSED, "HTTP 200", sitemaps, parser, text)
 
 
 @dataclass
@@ -123,6 +130,7 @@ class RobotsCache:
         timeouts: fetcher.Timeouts | None = None,
         max_origins: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        on_refreshed: Callable[[Robots], Awaitable[None]] | None = None,
     ) -> None:
         self._client = client
         self.user_agent = user_agent
@@ -132,6 +140,7 @@ class RobotsCache:
         self._timeouts = timeouts
         self._max_origins = max_origins
         self._clock = clock
+        self._on_refreshed = on_refreshed
         self._entries: dict[str, _Entry] = {}
         self._pending: dict[str, asyncio.Task[Robots]] = {}
 
@@ -176,6 +185,11 @@ class RobotsCache:
         if len(self._entries) >= self._max_origins:
             del self._entries[next(iter(self._entries))]
         self._entries[origin] = _Entry(robots, now + ttl)
+        if self._on_refreshed is not None:
+            try:
+                await self._on_refreshed(robots)
+            except Exception:
+                log.warning("could not record the robots.txt of %s", origin, exc_info=True)
         return robots
 
     async def _fetch(self, origin: str) -> Robots:

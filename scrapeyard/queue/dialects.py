@@ -175,6 +175,11 @@ def _insert(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.In
     return sqlite.insert(table)
 
 
+def insert_for(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` into ``table`` that can say ``ON CONFLICT`` on either backend."""
+    return _insert(dialect_name, table)
+
+
 def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Insert:
     """``INSERT`` a job unless an unfinished job holds its ``unique_key`` (then nothing).
 

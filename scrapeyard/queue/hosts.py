@@ -26,7 +26,7 @@ from scrapeyard.queue import dialects
 from scrapeyard.queue.base import UNFINISHED
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.dialects import now, seconds_from_now
-from scrapeyard.queue.tables import crawl_frontier, host_slots, hosts, jobs
+from scrapeyard.queue.tables import crawl_frontier, host_slots, hosts, jobs, robots_files
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,70 @@ class HostStore:
                     .where(hosts.c.host == circuit["host"])
                     .values(circuit=circuit, updated_at=now())
                 )
+
+
+MAX_ROBOTS_TEXT = 64 * 1024
+"""How much of a robots.txt file is kept for people to read."""
+
+
+@dataclass(frozen=True)
+class RobotsFile:
+    """The robots.txt rules in force for one origin, as a worker last read them."""
+
+    origin: str
+    host: str
+    status: str
+    """``parsed``, ``allow_all`` (4xx) or ``disallow_all`` (5xx, unreachable)."""
+    reason: str
+    body: str | None
+    sitemaps: list[str]
+    fetched_at: datetime
+
+
+async def record_robots(
+    db: Database,
+    origin: str,
+    *,
+    status: str,
+    reason: str,
+    body: str | None,
+    sitemaps: Sequence[str],
+) -> None:
+    """Keep (or replace) the copy of ``origin``'s robots.txt rules."""
+    host = origin.split("://", 1)[-1]
+    values = {
+        "host": host[:300],
+        "status": status,
+        "reason": reason[:500],
+        "body": None if body is None else body[:MAX_ROBOTS_TEXT],
+        "sitemaps": list(sitemaps)[:50],
+        "fetched_at": now(),
+    }
+    stmt = (
+        dialects.insert_for(db.engine.dialect.name, robots_files)
+        .values(origin=origin[:300], **values)
+        .on_conflict_do_update(index_elements=["origin"], set_=values)
+    )
+    async with db.write(durable=False) as tx:
+        await tx.execute(stmt)
+
+
+async def robots_for(db: Database, host_names: Sequence[str]) -> dict[str, list[RobotsFile]]:
+    """The robots.txt copies of ``host_names`` (``host[:port]``), by host; an origin's
+    http and https files are both listed."""
+    if not host_names:
+        return {}
+    stmt = (
+        sa.select(robots_files)
+        .where(robots_files.c.host.in_(list(host_names)))
+        .order_by(robots_files.c.origin)
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(stmt)).mappings().all()
+    found: dict[str, list[RobotsFile]] = {}
+    for row in rows:
+        found.setdefault(row["host"], []).append(RobotsFile(**row))
+    return found
 
 
 async def overview(db: Database, *, limit: int = 500) -> list[HostInfo]:

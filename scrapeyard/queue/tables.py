@@ -264,6 +264,21 @@ hosts = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
 )
 
+# The robots.txt rules in force per origin, as a worker last read them (the workers'
+# own copies live in memory; this one is for people: the dashboard's Hosts page).
+robots_files = sa.Table(
+    "robots_files",
+    metadata,
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("host", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("sitemaps", JSON, nullable=False),
+    sa.Column("fetched_at", Timestamp, nullable=False),
+    sa.Index("ix_robots_files_host", "host"),
+)
+
 host_slots = sa.Table(
     "host_slots",
     metadata,

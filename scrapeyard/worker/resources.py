@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapeyard import config
+from scrapeyard.queue import hosts
 from scrapeyard.queue.crawls import CrawlStore
 from scrapeyard.queue.hosts import HostStore
 from scrapeyard.queue.store import JobStore
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from scrapeyard.crawl import addresses, circuits, fetcher, politeness, robots
     from scrapeyard.crawl.options import CrawlDefaults
     from scrapeyard.crawl.render import pool, runtime
+    from scrapeyard.crawl.robots import Robots as RobotsRules
 
 
 def crawl_defaults(settings: config.Settings) -> CrawlDefaults:
@@ -170,8 +172,20 @@ class Resources:
                 self.fetcher,
                 user_agent=self.crawl_defaults.user_agent,
                 failure_ttl=self.robots_failure_ttl,
+                on_refreshed=self._record_robots,
             )
         return self._robots
+
+    async def _record_robots(self, found: RobotsRules) -> None:
+        """Keep a copy of the rules in force for the dashboard's Hosts page."""
+        await hosts.record_robots(
+            self.store.db,
+            found.origin,
+            status=str(found.status),
+            reason=found.reason,
+            body=found.text,
+            sitemaps=found.sitemaps,
+        )
 
     @property
     def browsers(self) -> pool.BrowserPool:

@@ -40,11 +40,13 @@ async def workers_page(request: Request, res: deps.Res, user: viewer.Viewing) ->
 async def hosts_page(request: Request, res: deps.Res, user: viewer.Viewing) -> Response:
     now = datetime.now(UTC)
     found = await hosts.overview(res.store.db)
+    rules = await hosts.robots_for(res.store.db, [info.host for info in found])
     return rendering.page(
         request,
         "hosts.html",
         {
             "hosts": [(info, overview.needs_attention(info, now)) for info in found],
+            "robots": [(info.host, rules[info.host]) for info in found if info.host in rules],
             "now": now,
         },
         active="/hosts",

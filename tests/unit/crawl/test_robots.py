@@ -293,3 +293,28 @@ async def test_many_origins_are_kept_within_a_bound(client: fetcher.Fetcher) -> 
             await cache.get(f"http://127.0.0.1:{port}/")
 
         assert len(cache) == 3
+
+
+async def test_each_fetch_is_reported_and_a_failing_listener_is_ignored(
+    client: fetcher.Fetcher, serve: Serve
+) -> None:
+    good = await serve(robots_app((200, RULES)))
+    missing = await serve(robots_app((404, b"")))
+    heard: list[robots.Robots] = []
+
+    async def listener(found: robots.Robots) -> None:
+        heard.append(found)
+        if found.status is robots.RobotsStatus.ALLOW_ALL:
+            raise RuntimeError("the database is away")
+
+    cache = robots.RobotsCache(client, user_agent="bot", on_refreshed=listener)
+    assert not await cache.can_fetch(f"{good}/private/x")
+    assert await cache.can_fetch(f"{missing}/private/x")  # the listener's error is not ours
+    await cache.get(f"{good}/again")  # cached: not fetched, not reported again
+
+    assert [(r.origin, r.status) for r in heard] == [
+        (good, robots.RobotsStatus.PARSED),
+        (missing, robots.RobotsStatus.ALLOW_ALL),
+    ]
+    assert heard[0].text == RULES.decode()
+    assert heard[1].text is None
