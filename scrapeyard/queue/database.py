@@ -137,6 +137,13 @@ def unavailable(url: str, exc: BaseException) -> errors.DatabaseUnavailable:
     return errors.DatabaseUnavailable(f"{text}: {detail}" if detail else text)
 
 
+POSTGRES_STATEMENT_CACHE = 32
+"""Prepared statements kept per PostgreSQL connection (the driver's default is 100).
+Multi-row inserts of every batch size are statements of their own, and large ones: with
+100 per connection, a 50,000-page crawl peaked at 296 MB against 178 MB with 32, and
+ran no faster. The hot statements (claims, heartbeats, completions) stay cached."""
+
+
 def open_database(url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
     """An engine for ``url`` configured for its backend (no connection is made yet)."""
     driver_url = async_url(url)
@@ -153,6 +160,7 @@ def open_database(url: str, *, pool_size: int = 10, echo: bool = False) -> Datab
     else:
         options["pool_size"] = pool_size
         options["max_overflow"] = pool_size
+        options["connect_args"] = {"prepared_statement_cache_size": POSTGRES_STATEMENT_CACHE}
         options["pool_pre_ping"] = True
         options["pool_recycle"] = 1800
     engine = create_async_engine(driver_url, **options)
