@@ -44,9 +44,20 @@ class _Uncoloured(logging.Filter):
 def _bind(host: str, port: int) -> socket.socket:
     if not 0 <= port < 65536:
         raise errors.InvalidInput("port", "must be between 0 and 65535")
+    # The protocol is named (not left 0, as socket.create_server leaves it): asyncio sets
+    # TCP_NODELAY only on connections of a socket whose proto is TCP, and without it a
+    # response's body waits behind its headers for the client's delayed ACK (~40 ms).
+    family = _family(host)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((host, port), family=_family(host), reuse_port=False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        return sock
     except OSError as exc:
+        sock.close()
         reason = exc.strerror or str(exc)
         raise errors.InvalidInput("port", f"cannot listen on {host}:{port}: {reason}") from None
 
