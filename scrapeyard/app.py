@@ -56,6 +56,7 @@ def create_app(settings: config.Settings, options: ApiOptions | None = None) -> 
             )
             yield
             gate.close()
+            await app.state.resources.keys.settle()
 
     app = FastAPI(
         title="scrapeyard",

@@ -12,11 +12,14 @@ are judged by the database's clock, like leases, so every host agrees.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +39,7 @@ PREFIX_LENGTH = 11
 """Characters of the key kept in clear: ``sy_`` and eight more."""
 TOUCH_INTERVAL = 60.0
 """``last_used_at`` is written at most this often per key, so reads stay reads."""
+log = logging.getLogger(__name__)
 _SHAPE = re.compile(r"^sy_[A-Za-z0-9_-]{20,200}$")
 
 
@@ -148,6 +152,10 @@ class KeyStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # When this process last set out to record each key's use (monotonic seconds):
+        # requests arriving together must not all queue for the write lock.
+        self._touched: dict[int, float] = {}
+        self._touching: set[asyncio.Task[None]] = set()
 
     async def create(
         self, name: str, scope: Scope | str, *, expires_in: float | None = None
@@ -271,8 +279,31 @@ class KeyStore:
             return None
         key = ApiKey.from_row(row)
         if key.active and row["touch_due"]:
-            await self._touch(key.id)
+            self._touch_soon(key.id)
         return key
+
+    def _touch_soon(self, key_id: int) -> None:
+        """Record the key's use in the background, once per interval in this process: the
+        request that used it never waits for a write (SQLite's lock, a busy server)."""
+        at = time.monotonic()
+        if at - self._touched.get(key_id, -TOUCH_INTERVAL) < TOUCH_INTERVAL:
+            return
+        self._touched[key_id] = at
+        task = asyncio.ensure_future(self._touch_quietly(key_id))
+        self._touching.add(task)
+        task.add_done_callback(self._touching.discard)
+
+    async def _touch_quietly(self, key_id: int) -> None:
+        try:
+            await self._touch(key_id)
+        except Exception as exc:
+            self._touched.pop(key_id, None)  # the next request tries again
+            log.warning("could not record the use of API key %d: %s", key_id, exc)
+
+    async def settle(self) -> None:
+        """Wait for the background writes of key use (before closing the database)."""
+        if self._touching:
+            await asyncio.gather(*self._touching, return_exceptions=True)
 
     async def _touch(self, key_id: int) -> None:
         stmt = (

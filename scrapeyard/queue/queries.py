@@ -38,6 +38,16 @@ class Page:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class JobView:
+    """A job with its history, the jobs it depends on, and its chain (if any)."""
+
+    job: Job
+    history: list[JobEvent]
+    depends_on: list[int]
+    chain: list[Job] | None
+
+
 def page_query(
     where: JobFilter, *, limit: int, cursor: str | None, extra: Sequence[Any] = ()
 ) -> sa.Select[Any]:
@@ -188,6 +198,40 @@ class JobQueries:
                 )
             ).mappings()
             return Job.from_row(job_row), [JobEvent.from_row(row) for row in rows]
+
+    async def view(self, job_id: int) -> JobView:
+        """Everything a job's page shows but a crawl's counters, on one connection."""
+        async with self.db.read() as conn:
+            job_row = (
+                (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id)))
+                .mappings()
+                .one_or_none()
+            )
+            if job_row is None:
+                raise errors.JobNotFound(job_id)
+            job = Job.from_row(job_row)
+            events = (
+                await conn.execute(
+                    sa.select(job_events)
+                    .where(job_events.c.job_id == job_id)
+                    .order_by(job_events.c.id)
+                )
+            ).mappings()
+            history = [JobEvent.from_row(row) for row in events]
+            depends_on = (
+                await conn.execute(
+                    sa.select(job_dependencies.c.depends_on)
+                    .where(job_dependencies.c.job_id == job_id)
+                    .order_by(job_dependencies.c.depends_on)
+                )
+            ).scalars()
+            chain = None
+            if job.chain_id is not None:
+                chained = await conn.execute(
+                    sa.select(jobs).where(jobs.c.chain_id == job.chain_id).order_by(jobs.c.id)
+                )
+                chain = [Job.from_row(row) for row in chained.mappings()]
+            return JobView(job, history, list(depends_on), chain)
 
     async def next_run_at(self, queue_names: Sequence[str]) -> datetime | None:
         """When the earliest waiting job in ``queue_names`` becomes ready."""

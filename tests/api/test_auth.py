@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -113,8 +114,12 @@ async def test_using_a_key_records_when(api_url: str, key_store: keys.KeyStore) 
         "scope": "read",
         "expires_at": None,
     }
-    [listed] = await key_store.list()
-    assert listed.last_used_at is not None
+
+    async def recorded() -> keys.ApiKey | None:  # written in the background
+        [listed] = await key_store.list()
+        return listed if listed.last_used_at is not None else None
+
+    await until(recorded, timeout=10, interval=0.05)
 
 
 async def test_a_key_over_its_rate_gets_429_with_retry_after(
@@ -134,3 +139,21 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after(
     assert (await _call(url, "GET", "/v1/queues", other)).status_code == 200
     for _ in range(5):
         assert (await _call(url, "GET", "/healthz")).status_code == 200
+
+
+async def test_many_requests_at_once_record_the_use_in_the_background_once(
+    key_store: keys.KeyStore,
+) -> None:
+    made = await key_store.create("burst", "read")
+    server_side = keys.KeyStore(key_store.db)  # one API process's store
+
+    found = await asyncio.gather(*(server_side.authenticate(made.secret) for _ in range(50)))
+
+    assert all(key is not None and key.id == made.key.id for key in found)
+    await server_side.settle()
+    [listed] = await key_store.list()
+    assert listed.last_used_at is not None
+    first = listed.last_used_at
+    await server_side.authenticate(made.secret)  # within the interval: no second write
+    await server_side.settle()
+    assert (await key_store.list())[0].last_used_at == first

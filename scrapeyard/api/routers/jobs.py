@@ -22,17 +22,12 @@ router = APIRouter(
 
 async def with_history(store: JobStore, job_id: int) -> schemas.Job:
     """The job as the API shows it: history, and a crawl's counters as ``stats``."""
-    job, history = await store.with_history(job_id)
+    view = await store.view(job_id)
     stats = None
-    if job.kind in CRAWL_KINDS:
-        stats = await CrawlStore(store.db).counters(job.id)
-    chain = await store.chain(job.chain_id) if job.chain_id is not None else None
+    if view.job.kind in CRAWL_KINDS:
+        stats = await CrawlStore(store.db).counters(job_id)
     return schemas.Job.with_history(
-        job,
-        history,
-        stats=stats,
-        depends_on=await store.dependencies(job.id),
-        chain=chain,
+        view.job, view.history, stats=stats, depends_on=view.depends_on, chain=view.chain
     )
 
 
