@@ -137,12 +137,6 @@ def unavailable(url: str, exc: BaseException) -> errors.DatabaseUnavailable:
     return errors.DatabaseUnavailable(f"{text}: {detail}" if detail else text)
 
 
-SQLITE_MAX_CONNECTIONS = 4
-"""Connections per process to a SQLite file. A WAL database has five read marks: more
-readers than that while writers move the log on get SQLITE_BUSY and sleep in the busy
-handler (tens of milliseconds each time), so a larger pool only makes every reader
-slower; a task waiting for a pooled connection is woken at once instead."""
-
 POSTGRES_STATEMENT_CACHE = 32
 """Prepared statements kept per PostgreSQL connection (the driver's default is 100).
 Multi-row inserts of every batch size are statements of their own, and large ones: with
@@ -161,8 +155,8 @@ def open_database(url: str, *, pool_size: int = 10, echo: bool = False) -> Datab
     }
     if backend == "sqlite":
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        options["pool_size"] = min(pool_size, SQLITE_MAX_CONNECTIONS)
-        options["max_overflow"] = 0
+        options["pool_size"] = pool_size
+        options["max_overflow"] = pool_size
     else:
         options["pool_size"] = pool_size
         options["max_overflow"] = pool_size
