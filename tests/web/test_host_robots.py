@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
+import httpx
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 
-from scrapeyard.queue import hosts
+from scrapeyard import config
+from scrapeyard.queue import database, hosts, keys
 from scrapeyard.queue.store import JobStore
+from scrapeyard.queue.tables import hosts as hosts_table
 from scrapeyard.worker.resources import Resources
+from tests.api import live
+from tests.web.conftest import run
 
 RULES = b"User-agent: *\nDisallow: /private/\nSitemap: http://example.com/sitemap.xml\n"
 
@@ -58,3 +66,55 @@ async def test_the_rules_a_worker_reads_are_kept_and_replaced(
     [kept] = (await hosts.robots_for(store.db, [host]))[host]
     assert (kept.status, kept.reason, kept.body) == ("allow_all", "HTTP 404", None)
     assert await hosts.robots_for(store.db, []) == {}
+
+
+def test_the_hosts_page_shows_the_rules_in_force(settings: config.Settings) -> None:
+    secret = run(_a_host_with_rules(settings.database_url))
+    with live.live_server(settings) as served, httpx.Client(base_url=served.url) as client:
+        form = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        login = client.post(
+            "/login",
+            data={"csrf": token.group(1), "key": secret},
+            headers={"Cookie": f"scrapeyard_login={form.cookies['scrapeyard_login']}"},
+        )
+        assert login.status_code == 303
+        # Secure cookies: httpx keeps them for HTTPS only, so the test sends it itself.
+        cookie = f"scrapeyard_session={login.cookies['scrapeyard_session']}"
+        page = client.get("/hosts", headers={"Cookie": cookie})
+
+    assert page.status_code == 200
+    rules = page.text[page.text.index('id="robots"') :]
+    assert "http://shop.test/robots.txt" in rules
+    assert "rules apply" in rules
+    assert "Disallow: /private/" in rules
+    assert "1 sitemap" in rules
+    assert "http://gone.test/robots.txt" in rules
+    assert "no file: all allowed" in rules
+
+
+async def _a_host_with_rules(database_url: str) -> str:
+    db = database.open_database(database_url, pool_size=1)
+    try:
+        now = datetime.now(UTC)
+        row = {"tokens": 1.0, "rate": 1.0, "burst": 1, "refilled_at": now, "throttled": 0}
+        async with db.write() as conn:
+            await conn.execute(
+                sa.insert(hosts_table),
+                [{**row, "host": name, "updated_at": now} for name in ("shop.test", "gone.test")],
+            )
+        await hosts.record_robots(
+            db,
+            "http://shop.test",
+            status="parsed",
+            reason="HTTP 200",
+            body=RULES.decode(),
+            sitemaps=["http://example.com/sitemap.xml"],
+        )
+        await hosts.record_robots(
+            db, "http://gone.test", status="allow_all", reason="HTTP 404", body=None, sitemaps=[]
+        )
+        return (await keys.KeyStore(db).create("viewer", keys.Scope.READ)).secret
+    finally:
+        await db.dispose()
