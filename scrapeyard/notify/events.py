@@ -98,8 +98,11 @@ class SubscriptionCache:
         self.ttl = ttl
         self._value: Subscriptions | None = None
         self._loaded_at = 0.0
-        self._loading: asyncio.Future[Subscriptions] | None = None
         self._generation = 0
+        # One read for every job that asks at once (a worker starting 50 jobs together
+        # would otherwise read the subscriptions 50 times). A lock, not a shared task:
+        # a caller that is cancelled leaves nothing running behind it.
+        self._lock = asyncio.Lock()
 
     def _fresh(self) -> Subscriptions | None:
         if self._value is not None and time.monotonic() - self._loaded_at < self.ttl:
@@ -110,23 +113,19 @@ class SubscriptionCache:
         value = self._fresh()
         if value is not None:
             return value
-        # One read for every job that asks at once (a worker starting 50 jobs together
-        # would otherwise read the subscriptions 50 times).
-        if self._loading is None or self._loading.done():
-            self._loading = asyncio.ensure_future(self._load())
-        return await asyncio.shield(self._loading)
-
-    async def _load(self) -> Subscriptions:
-        generation = self._generation
-        value = await self.store.subscriptions()
-        if generation == self._generation:  # not invalidated meanwhile
-            self._value, self._loaded_at = value, time.monotonic()
-        return value
+        async with self._lock:
+            value = self._fresh()
+            if value is not None:  # another caller read them meanwhile
+                return value
+            generation = self._generation
+            value = await self.store.subscriptions()
+            if generation == self._generation:  # not invalidated meanwhile
+                self._value, self._loaded_at = value, time.monotonic()
+            return value
 
     def invalidate(self) -> None:
         """Read the subscriptions again next time (after this process changed them)."""
         self._value = None
-        self._loading = None
         self._generation += 1
 
 
