@@ -139,7 +139,7 @@ class Normalizer:
     (field ``url``) for a URL that is malformed.
     """
 
-    def __init__(self, strip_params: Iterable[str] = (), *, cache_size: int = 65536) -> None:
+    def __init__(self, strip_params: Iterable[str] = (), *, cache_size: int = 16384) -> None:
         names: set[str] = set()
         prefixes: list[str] = ["utm_"]
         for index, name in enumerate(strip_params):
