@@ -29,14 +29,19 @@ class RescueReport:
 class Housekeeping(StoreBase):
     """Timed maintenance of the jobs table (see worker/maintenance.py)."""
 
-    async def rescue_expired(self) -> RescueReport:
+    async def rescue_expired(self, *, spare: str | None = None) -> RescueReport:
         """Take back running jobs whose lease expired (their worker died or hung).
 
         A job with attempts left goes back to ``queued`` (the lost attempt counts); one
         that used them all fails, so a job that kills its worker every time ends
         visibly instead of looping; one whose cancellation was requested is cancelled.
+        ``spare`` is the calling worker's id: its own jobs are alive however late their
+        renewal (on SQLite a long write elsewhere can hold a heartbeat back past the
+        lease), and a hung one is ended by its timeout instead.
         """
         expired = sa.and_(jobs_table.c.status == RUNNING, jobs_table.c.lease_expires_at < now())
+        if spare is not None:
+            expired = sa.and_(expired, jobs_table.c.lease_owner != spare)
         lost = {
             "type": "LeaseExpired",
             "message": "the worker running this job stopped renewing its lease",

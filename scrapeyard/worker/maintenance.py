@@ -43,13 +43,14 @@ def units(
     rescue_interval: float,
     retention: float,
     data_dir: Path | None = None,
+    worker_id: str | None = None,
 ) -> list[Unit]:
     """The standard units: rescue lost jobs, promote due ones, fire schedules, purge old
     ones; and the notifications' (which also subscribes their hooks to this worker's
     ``hooks``)."""
 
     async def rescue() -> None:
-        report = await store.rescue_expired()
+        report = await store.rescue_expired(spare=worker_id)
         if report.total:
             log.warning(
                 "rescued jobs from workers that stopped heartbeating: %d requeued, "

@@ -194,6 +194,7 @@ class WorkerProcess:
             rescue_interval=max(self.options.heartbeat_interval, 0.5),
             retention=self.options.retention,
             data_dir=self.resources.data_dir,
+            worker_id=self.id,
         ):
             self._spawn(maintenance.run_forever(unit), f"maintenance-{unit.name}")
         self.state = WorkerState.RUNNING

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from scrapeyard import errors
@@ -155,3 +157,22 @@ async def test_progress_is_stored_for_the_lease_holder(store: JobStore) -> None:
     [job] = await store.claim("w", ["default"])
     await store.set_progress(job, {"done": 3, "total": 10})
     assert (await store.get(job.id)).progress == {"done": 3, "total": 10}
+
+
+async def test_a_worker_never_rescues_its_own_late_jobs(store: JobStore) -> None:
+    [job_id] = await store.enqueue_many([JobSpec("noop")])
+    [claimed] = await store.claim("alive", ["default"], lease=0.2)
+    assert claimed.lease_expires_at is not None
+    lease_end = claimed.lease_expires_at
+
+    async def lease_passed() -> bool:
+        return datetime.now(UTC) > lease_end + timedelta(milliseconds=50)
+
+    await until(lease_passed, timeout=5, interval=0.05)
+    # The worker itself sees its lease run out, and leaves the job alone...
+    assert (await store.rescue_expired(spare="alive")).total == 0
+    assert (await store.get(job_id)).status is JobStatus.RUNNING
+    # ...while any other worker takes it back.
+    report = await store.rescue_expired(spare="someone-else")
+    assert report.requeued == [job_id]
+    assert (await store.get(job_id)).status is JobStatus.QUEUED
