@@ -165,19 +165,16 @@ def insert_ignoring_conflicts(
     dialect_name: str, table: sa.Table, index_elements: Sequence[str]
 ) -> sa.Insert:
     """``INSERT ... ON CONFLICT (index_elements) DO NOTHING``."""
-    return _insert(dialect_name, table).on_conflict_do_nothing(index_elements=list(index_elements))
+    return insert_for(dialect_name, table).on_conflict_do_nothing(
+        index_elements=list(index_elements)
+    )
 
 
-def _insert(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+def insert_for(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     """An ``INSERT`` with ``ON CONFLICT`` support; both backends spell it the same."""
     if dialect_name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
-
-
-def insert_for(dialect_name: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-    """An ``INSERT`` into ``table`` that can say ``ON CONFLICT`` on either backend."""
-    return _insert(dialect_name, table)
 
 
 def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Insert:
@@ -185,7 +182,7 @@ def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Inse
 
     ``ON CONFLICT (unique_key) WHERE ... DO NOTHING`` names the partial unique index.
     """
-    return _insert(dialect_name, jobs).on_conflict_do_nothing(
+    return insert_for(dialect_name, jobs).on_conflict_do_nothing(
         index_elements=["unique_key"],
         index_where=sa.text(
             "unique_key IS NOT NULL AND status IN ('waiting', 'scheduled', 'queued', 'running')"
@@ -196,7 +193,7 @@ def insert_unless_unique_key_taken(dialect_name: str, jobs: sa.Table) -> sa.Inse
 def upsert_queue(dialect_name: str, queues: sa.Table, name: str, *, paused: bool) -> sa.Insert:
     """Create or update a queue's settings row."""
     return (
-        _insert(dialect_name, queues)
+        insert_for(dialect_name, queues)
         .values(name=name, paused=paused, updated_at=now())
         .on_conflict_do_update(
             index_elements=["name"], set_={"paused": paused, "updated_at": now()}
