@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 MAX_RESULT_CHARS = 100_000
 _HEIGHT = "document.scrollingElement ? document.scrollingElement.scrollHeight : 0"
 _COUNT = "selector => document.querySelectorAll(selector).length"
+_GROWN = """([selector, last]) => (selector
+    ? document.querySelectorAll(selector).length
+    : (document.scrollingElement ? document.scrollingElement.scrollHeight : 0)) > last"""
+# How long scroll_to_end waits for a list to grow once the network is quiet.
+GROWTH_GRACE = 0.5
 
 
 async def run(
@@ -114,9 +119,15 @@ async def _scroll_to_end(
     last = await size()
     unchanged = 0
     for _ in range(action.max_scrolls):
+        if unchanged:
+            # Up a screen first: a list whose scroll handler was still busy with the last
+            # batch when we scrolled sees a fresh scroll event at the bottom.
+            await page.evaluate("window.scrollBy(0, -window.innerHeight)")
         await page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
         await waits.settle(traffic, deadline)
         now = await size()
+        if now <= last and await _grows(page, action, last, deadline):
+            now = await size()
         if now <= last:
             unchanged += 1
             # Twice unchanged: a list that only grows after a pause gets a second look.
@@ -125,6 +136,21 @@ async def _scroll_to_end(
         else:
             unchanged = 0
         last = max(last, now)
+
+
+async def _grows(page: Page, action: Action, last: int, deadline: waits.Deadline) -> bool:
+    """Whether the page grows past ``last`` within a short grace: the network may be
+    quiet while the response's scripts have not yet added the new items."""
+    from playwright.async_api import TimeoutError
+
+    timeout = min(GROWTH_GRACE, deadline.left())
+    try:
+        await page.wait_for_function(
+            _GROWN, arg=[action.selector, last], timeout=max(1.0, timeout * 1000)
+        )
+    except TimeoutError:
+        return False
+    return True
 
 
 def _bounded(result: Any) -> Any:
