@@ -151,6 +151,12 @@ class DatabaseUnavailable(DatabaseError):
     """The database cannot be reached."""
 
 
+class TransactionConflict(DatabaseUnavailable):
+    """The database rolled a transaction back because it collided with another one (a
+    deadlock or a serialization failure). Nothing of it was stored and running it again
+    is safe, so every caller that waits out an unreachable database retries it too."""
+
+
 class SchemaOutOfDate(DatabaseError):
     """The database schema is older than this version of scrapeyard."""
 

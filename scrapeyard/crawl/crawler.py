@@ -105,6 +105,8 @@ class Crawler:
         self._started = time.monotonic()
         self._dry_until = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        # What stopped the run if a commit failed for good: ``run`` raises it.
+        self._failure: BaseException | None = None
 
     # -- the run -----------------------------------------------------------------------
 
@@ -139,11 +141,13 @@ class Crawler:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, *self._tasks, return_exceptions=True)
-            await self._commit_all()
-            if self._local:
-                await self.state.release(list(self._local))
-                self._local.clear()
-            await self._let_hosts_go()
+            try:
+                if self._failure is None:
+                    await self._commit_all()
+            finally:
+                await self._give_back()
+        if self._failure is not None:
+            raise self._failure
         counters = await self.state.counters()
         if self._progress is not None:
             await self._progress(self._snapshot(counters))
@@ -269,8 +273,19 @@ class Crawler:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._spawned_done)
         return task
+
+    def _spawned_done(self, task: asyncio.Task[None]) -> None:
+        """A background commit that failed for good stops the run with its error: the
+        crawl must not wait forever for the URLs whose outcomes it could not store."""
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        if self._failure is None:
+            self._failure = task.exception()
+            log.error("cannot store crawl results; stopping", exc_info=self._failure)
+        self._finished.set()
 
     def _alias(self, final_url: str, entry: Entry) -> None:
         """Remember a redirect target as done, so a link to it is not fetched again."""
@@ -303,20 +318,46 @@ class Crawler:
                     await self.state.commit(batch.outcomes, batch.discovered, batch.tally)
                 except errors.DatabaseUnavailable as exc:
                     log.warning("cannot store crawl results yet (%s); retrying", exc)
-                    self._pending.outcomes[:0] = batch.outcomes
-                    self._pending.discovered[:0] = batch.discovered
-                    batch.tally.add(self._pending.tally)
-                    self._pending.tally = batch.tally
+                    self._put_back(batch)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
+                except BaseException:
+                    # Kept, so the URLs it holds are handed back when the run stops.
+                    self._put_back(batch)
+                    raise
             self._dry_until = 0.0
             self._committed.set()
+
+    def _put_back(self, batch: _Pending) -> None:
+        self._pending.outcomes[:0] = batch.outcomes
+        self._pending.discovered[:0] = batch.discovered
+        batch.tally.add(self._pending.tally)
+        self._pending.tally = batch.tally
+
+    async def _give_back(self) -> None:
+        """Hand back the URLs taken and not stored (not yet started, or whose outcome
+        could not be committed), so another participant or attempt takes them at once
+        rather than when their lease runs out; and the idle connection slots."""
+        untouched = list(self._local)
+        untouched += [outcome.entry for outcome in self._pending.outcomes]
+        self._local.clear()
+        if untouched:
+            try:
+                await self.state.release(untouched)
+            except errors.DatabaseUnavailable as exc:
+                log.warning(
+                    "cannot hand back %d URLs (%s); their leases will run out", len(untouched), exc
+                )
+        await self._let_hosts_go()
 
     async def _renew_loop(self) -> None:
         while True:
             await asyncio.sleep(self._renew_interval)
             try:
-                await self.state.renew()
+                # Not beside a commit of ours: both update our claimed rows, in different
+                # orders, and PostgreSQL would break the deadlock by failing one.
+                async with self._committing:
+                    await self.state.renew()
                 await self.work.limits.renew()
             except errors.DatabaseUnavailable as exc:
                 log.warning("cannot renew crawl leases: %s", exc)

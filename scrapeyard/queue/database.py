@@ -29,6 +29,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # 08 connection exception, 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
 # connect now (starting up or shutting down).
 _UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+# 40001 serialization failure, 40P01 deadlock detected: the transaction was rolled back
+# because of another one, and may simply run again.
+_CONFLICT_SQLSTATES = ("40001", "40P01")
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -40,6 +43,13 @@ def is_unreachable(exc: BaseException) -> bool:
             return True
         state = getattr(exc.orig, "sqlstate", None) or ""
         return state.startswith(_UNREACHABLE_SQLSTATES)
+    return False
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a transaction the server rolled back for colliding with another."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return (getattr(exc.orig, "sqlstate", None) or "") in _CONFLICT_SQLSTATES
     return False
 
 
@@ -93,7 +103,8 @@ class Database:
         second of such commits, never corrupt anything. The queue uses it for claims,
         heartbeats and completions, which a lost commit merely repeats (the job runs
         again); never for accepting jobs. Connection failures, inside the block or at
-        commit, raise ``DatabaseUnavailable``.
+        commit, raise ``DatabaseUnavailable``; a deadlock or serialization failure raises
+        ``TransactionConflict`` (a kind of it: the same retry is right).
         """
         try:
             async with self.engine.execution_options(**{_WRITE_OPTION: True}).begin() as conn:
@@ -103,6 +114,8 @@ class Database:
         except Exception as exc:
             if is_unreachable(exc):
                 raise unavailable(self.url, exc) from exc
+            if is_conflict(exc):
+                raise conflict(exc) from exc
             raise
 
     @contextlib.asynccontextmanager
@@ -135,6 +148,13 @@ def unavailable(url: str, exc: BaseException) -> errors.DatabaseUnavailable:
         detail = ""
     text = f"cannot reach the database at {url}: {reason}"
     return errors.DatabaseUnavailable(f"{text}: {detail}" if detail else text)
+
+
+def conflict(exc: BaseException) -> errors.TransactionConflict:
+    """A ``TransactionConflict`` naming what the server said (deadlock, serialization)."""
+    cause = getattr(exc, "orig", None) or exc
+    detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    return errors.TransactionConflict(f"transaction rolled back, safe to retry: {detail}")
 
 
 POSTGRES_STATEMENT_CACHE = 32
