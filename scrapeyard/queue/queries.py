@@ -202,8 +202,11 @@ class JobQueries:
     async def view(self, job_id: int) -> JobView:
         """Everything a job's page shows but a crawl's counters, on one connection."""
         async with self.db.read() as conn:
+            has_dependencies = (
+                sa.exists().where(job_dependencies.c.job_id == jobs.c.id).label("has_deps")
+            )
             job_row = (
-                (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id)))
+                (await conn.execute(sa.select(jobs, has_dependencies).where(jobs.c.id == job_id)))
                 .mappings()
                 .one_or_none()
             )
@@ -218,20 +221,24 @@ class JobQueries:
                 )
             ).mappings()
             history = [JobEvent.from_row(row) for row in events]
-            depends_on = (
-                await conn.execute(
-                    sa.select(job_dependencies.c.depends_on)
-                    .where(job_dependencies.c.job_id == job_id)
-                    .order_by(job_dependencies.c.depends_on)
+            depends_on: list[int] = []
+            if job_row["has_deps"]:
+                depends_on = list(
+                    (
+                        await conn.execute(
+                            sa.select(job_dependencies.c.depends_on)
+                            .where(job_dependencies.c.job_id == job_id)
+                            .order_by(job_dependencies.c.depends_on)
+                        )
+                    ).scalars()
                 )
-            ).scalars()
             chain = None
             if job.chain_id is not None:
                 chained = await conn.execute(
                     sa.select(jobs).where(jobs.c.chain_id == job.chain_id).order_by(jobs.c.id)
                 )
                 chain = [Job.from_row(row) for row in chained.mappings()]
-            return JobView(job, history, list(depends_on), chain)
+            return JobView(job, history, depends_on, chain)
 
     async def next_run_at(self, queue_names: Sequence[str]) -> datetime | None:
         """When the earliest waiting job in ``queue_names`` becomes ready."""

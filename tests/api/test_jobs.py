@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from scrapeyard.queue.crawls import CrawlStore
 from scrapeyard.queue.jobs import JobSpec
 from scrapeyard.queue.store import JobStore
 from tests.support.inprocess import running_worker
@@ -194,3 +195,34 @@ async def test_a_chain_is_enqueued_in_one_request_and_shown_as_one_unit(
     dangling = await api.post("/v1/jobs", json={"kind": "noop", "depends_on": [10**9]})
     assert dangling.status_code == 422
     assert dangling.json()["error"]["details"]["fields"][0]["field"] == "depends_on[0]"
+
+
+async def test_a_crawls_open_urls_come_from_its_progress_while_it_runs_and_are_counted_after(
+    api: httpx.AsyncClient, store: JobStore
+) -> None:
+    job = await store.enqueue(JobSpec("crawl", {"url": "http://127.0.0.1:9/"}))
+    crawls = CrawlStore(store.db)
+    await crawls.ensure(job.id, "crawl", None)
+    await crawls.admit(job.id, [_url(n) for n in range(3)])
+    [running] = await store.claim("api-test", ["default"])
+    # The lead reports its backlog every second; polling the job must not count it again.
+    await store.set_progress(running, {"done": 0, "total": 3, "queued": 7})
+
+    shown = (await api.get(f"/v1/jobs/{job.id}")).json()
+    assert shown["stats"]["open"] == 7
+
+    await store.release(running)
+    shown = (await api.get(f"/v1/jobs/{job.id}")).json()
+    assert shown["status"] == "queued" and shown["stats"]["open"] == 3
+
+
+def _url(n: int) -> dict[str, Any]:
+    url = f"http://127.0.0.1:9/p/{n}"
+    return {
+        "url": url,
+        "url_hash": f"{n:032x}",
+        "host": "127.0.0.1:9",
+        "depth": 1,
+        "parent_id": None,
+        "source": "link",
+    }

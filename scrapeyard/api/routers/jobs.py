@@ -10,7 +10,7 @@ from scrapeyard.api import errors, schemas
 from scrapeyard.api.deps import JobIdPath, ReadKey, Store, WriteKey
 from scrapeyard.queue import queries
 from scrapeyard.queue.crawls import CrawlStore
-from scrapeyard.queue.jobs import JobSpec
+from scrapeyard.queue.jobs import JobSpec, JobStatus
 from scrapeyard.queue.store import JobStore
 
 CRAWL_KINDS = frozenset({"scrape", "crawl", "map"})
@@ -25,7 +25,14 @@ async def with_history(store: JobStore, job_id: int) -> schemas.Job:
     view = await store.view(job_id)
     stats = None
     if view.job.kind in CRAWL_KINDS:
-        stats = await CrawlStore(store.db).counters(job_id)
+        # A running crawl reports its backlog with its progress every second; counting
+        # it again on every poll would read the whole frontier each time.
+        progress = view.job.progress or {}
+        queued = progress.get("queued") if view.job.status is JobStatus.RUNNING else None
+        known = isinstance(queued, int)
+        stats = await CrawlStore(store.db).counters(job_id, count_open=not known)
+        if stats is not None and known:
+            stats["open"] = queued
     return schemas.Job.with_history(
         view.job, view.history, stats=stats, depends_on=view.depends_on, chain=view.chain
     )
