@@ -45,6 +45,7 @@ def create_app(settings: config.Settings, options: ApiOptions | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         notify_runtime.configure(settings)  # webhook deliveries made through the API
         async with connect.open_store(settings, pool_size=options.pool_size) as store:
+            await store.db.warm(options.pool_size)
             app.state.resources = deps.Resources(
                 settings=settings,
                 options=options,

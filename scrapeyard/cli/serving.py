@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -152,6 +153,8 @@ async def run(
         server.should_exit = True
 
     api_task = asyncio.create_task(_api(server, sock))
+    freezing = asyncio.create_task(_freeze_heap_once_started(server))
+    api_task.add_done_callback(lambda _: freezing.cancel())
     if on_ready is not None:
         ready = asyncio.create_task(
             _when_started(server, f"http://{shown_host}:{bound_port}", on_ready)
@@ -160,6 +163,20 @@ async def run(
     if boss is None:
         return await _until_signalled(api_task, stop_api)
     return await _with_workers(api_task, stop_api, boss)
+
+
+async def _freeze_heap_once_started(server: uvicorn.Server) -> None:
+    """Hide what start-up built from the garbage collector, once the API answers.
+
+    The app, its routes and schemas, and the drivers' caches live as long as the process.
+    Left in the collector's oldest generation, every full collection walks them all:
+    a pause of 100 ms and more, every few seconds under load, that a request waiting
+    behind it pays. Frozen, a full collection walks only what requests made.
+    """
+    while not server.started:
+        await asyncio.sleep(0.05)
+    gc.collect()
+    gc.freeze()
 
 
 async def _when_started(server: uvicorn.Server, url: str, on_ready: Ready) -> None:
