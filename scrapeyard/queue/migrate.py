@@ -21,7 +21,7 @@ from scrapeyard.queue import database
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0008"
+HEAD = "0009"
 """The newest migration in ``migrations/versions``."""
 UPGRADE_COMMAND = "scrapeyard db upgrade"
 # Any fixed number works; it only has to be the same in every scrapeyard process.

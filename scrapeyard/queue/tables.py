@@ -247,6 +247,9 @@ crawl_pages = sa.Table(
     sa.Column("fetched_at", Timestamp, nullable=False),
     sa.UniqueConstraint("job_id", "url_hash", name="uq_crawl_pages_job_id_url_hash"),
     sa.Index("ix_crawl_pages_job_id_ok_id", "job_id", "ok", "id"),
+    # Reading a crawl's records in order (exports, following a crawl, results without
+    # an ok filter): without it, each page of records sorted all the crawl's records.
+    sa.Index("ix_crawl_pages_job_id_id", "job_id", "id"),
 )
 
 # -- politeness shared by every process and host ---------------------------------------
