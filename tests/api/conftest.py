@@ -35,8 +35,11 @@ def api_url(start_server: StartServer) -> str:
 
 
 @pytest.fixture
-def key_store(store: JobStore) -> keys.KeyStore:
-    return keys.KeyStore(store.db)
+async def key_store(store: JobStore) -> AsyncIterator[keys.KeyStore]:
+    key_store = keys.KeyStore(store.db)
+    yield key_store
+    # A key's use is recorded in the background: done before the database goes away.
+    await key_store.settle()
 
 
 @pytest.fixture
