@@ -324,20 +324,13 @@ class CrawlStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    async def counters(self, job_id: int, *, count_open: bool = True) -> dict[str, Any] | None:
-        """The crawl's row with ``open`` (URLs queued or claimed) added; None if unknown.
-
-        Counting the open URLs reads the crawl's whole backlog (thousands of index
-        entries in a large crawl); ``count_open=False`` leaves ``open`` ``None`` for
-        callers that know it another way (a running crawl reports it as progress).
-        """
-        open_urls: sa.ColumnElement[Any] = sa.null()
-        if count_open:
-            open_urls = (
-                sa.select(sa.func.count())
-                .where(crawl_frontier.c.job_id == job_id, is_open(crawl_frontier.c.state))
-                .scalar_subquery()
-            )
+    async def counters(self, job_id: int) -> dict[str, Any] | None:
+        """The crawl's row with ``open`` (URLs queued or claimed) added; None if unknown."""
+        open_urls = (
+            sa.select(sa.func.count())
+            .where(crawl_frontier.c.job_id == job_id, is_open(crawl_frontier.c.state))
+            .scalar_subquery()
+        )
         stmt = sa.select(crawls, open_urls.label("open")).where(crawls.c.job_id == job_id)
         async with self.db.read() as conn:
             row = (await conn.execute(stmt)).mappings().one_or_none()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from scrapeyard import errors
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.jobs import Job, JobEvent, JobStatus
-from scrapeyard.queue.tables import job_dependencies, job_events, jobs, queues
+from scrapeyard.queue.tables import crawls, job_dependencies, job_events, jobs, queues
 
 MAX_PAGE_SIZE = 1000
 
@@ -46,6 +46,8 @@ class JobView:
     history: list[JobEvent]
     depends_on: list[int]
     chain: list[Job] | None
+    crawl: dict[str, Any] | None = None
+    """The crawl's row (its counters), when asked for and the job has one."""
 
 
 def page_query(
@@ -199,20 +201,25 @@ class JobQueries:
             ).mappings()
             return Job.from_row(job_row), [JobEvent.from_row(row) for row in rows]
 
-    async def view(self, job_id: int) -> JobView:
-        """Everything a job's page shows but a crawl's counters, on one connection."""
+    async def view(self, job_id: int, *, with_crawl: bool = False) -> JobView:
+        """Everything a job's page shows, on one connection; ``with_crawl`` adds the
+        crawl's row (its counters, but not the count of its open URLs)."""
         async with self.db.read() as conn:
             has_dependencies = (
                 sa.exists().where(job_dependencies.c.job_id == jobs.c.id).label("has_deps")
             )
-            job_row = (
-                (await conn.execute(sa.select(jobs, has_dependencies).where(jobs.c.id == job_id)))
-                .mappings()
-                .one_or_none()
-            )
+            stmt = sa.select(jobs, has_dependencies).where(jobs.c.id == job_id)
+            if with_crawl:
+                stmt = stmt.add_columns(
+                    *(column.label(f"crawl_{column.name}") for column in crawls.c)
+                ).outerjoin(crawls, crawls.c.job_id == jobs.c.id)
+            job_row = (await conn.execute(stmt)).mappings().one_or_none()
             if job_row is None:
                 raise errors.JobNotFound(job_id)
             job = Job.from_row(job_row)
+            crawl = None
+            if with_crawl and job_row["crawl_job_id"] is not None:
+                crawl = {column.name: job_row[f"crawl_{column.name}"] for column in crawls.c}
             events = (
                 await conn.execute(
                     sa.select(job_events)
@@ -238,7 +245,7 @@ class JobQueries:
                     sa.select(jobs).where(jobs.c.chain_id == job.chain_id).order_by(jobs.c.id)
                 )
                 chain = [Job.from_row(row) for row in chained.mappings()]
-            return JobView(job, history, depends_on, chain)
+            return JobView(job, history, depends_on, chain, crawl)
 
     async def next_run_at(self, queue_names: Sequence[str]) -> datetime | None:
         """When the earliest waiting job in ``queue_names`` becomes ready."""

@@ -22,17 +22,17 @@ router = APIRouter(
 
 async def with_history(store: JobStore, job_id: int) -> schemas.Job:
     """The job as the API shows it: history, and a crawl's counters as ``stats``."""
-    view = await store.view(job_id)
+    view = await store.view(job_id, with_crawl=True)
     stats = None
     if view.job.kind in CRAWL_KINDS:
         # A running crawl reports its backlog with its progress every second; counting
         # it again on every poll would read the whole frontier each time.
         progress = view.job.progress or {}
         queued = progress.get("queued") if view.job.status is JobStatus.RUNNING else None
-        known = isinstance(queued, int)
-        stats = await CrawlStore(store.db).counters(job_id, count_open=not known)
-        if stats is not None and known:
-            stats["open"] = queued
+        if isinstance(queued, int) and view.crawl is not None:
+            stats = {**view.crawl, "open": queued}
+        else:
+            stats = await CrawlStore(store.db).counters(job_id)
     return schemas.Job.with_history(
         view.job, view.history, stats=stats, depends_on=view.depends_on, chain=view.chain
     )
