@@ -39,9 +39,6 @@ class Housekeeping(StoreBase):
         renewal (on SQLite a long write elsewhere can hold a heartbeat back past the
         lease), and a hung one is ended by its timeout instead.
         """
-        expired = sa.and_(jobs_table.c.status == RUNNING, jobs_table.c.lease_expires_at < now())
-        if spare is not None:
-            expired = sa.and_(expired, jobs_table.c.lease_owner != spare)
         lost = {
             "type": "LeaseExpired",
             "message": "the worker running this job stopped renewing its lease",
@@ -55,6 +52,16 @@ class Housekeeping(StoreBase):
             jobs_table.c.queue,
         )
         async with self._write(None, durable=False) as tx:
+            # One instant for the three statements: SQLite reads the clock per statement,
+            # and a lease running out between them sent a job whose cancellation was
+            # requested (or whose attempts were used up) back to the queue.
+            at = (await tx.execute(sa.select(now()))).scalar_one()
+            expired = sa.and_(
+                jobs_table.c.status == RUNNING,
+                jobs_table.c.lease_expires_at < sa.literal(at, dialects.Timestamp()),
+            )
+            if spare is not None:
+                expired = sa.and_(expired, jobs_table.c.lease_owner != spare)
             cancelled = (
                 await tx.execute(
                     sa.update(jobs_table)
