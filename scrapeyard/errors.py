@@ -16,6 +16,8 @@ translate this tree into HTTP statuses and exit codes in one place each.
     │   └── RateLimited              too many requests with the key; retry later (429)
     ├── DatabaseError
     │   ├── DatabaseUnavailable      cannot connect (the password is never shown)
+    │   │   └── TransactionConflict  rolled back by a deadlock or serialization
+    │   │                            failure; safe to run again
     │   └── SchemaOutOfDate          migrations are pending; says which command fixes it
     ├── QueueError
     │   ├── JobNotFound
