@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from scrapeyard import errors
 from scrapeyard.queue.database import Database
@@ -185,21 +186,8 @@ class JobQueries:
     async def with_history(self, job_id: int) -> tuple[Job, list[JobEvent]]:
         """A job and its history, read on one connection."""
         async with self.db.read() as conn:
-            job_row = (
-                (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id)))
-                .mappings()
-                .one_or_none()
-            )
-            if job_row is None:
-                raise errors.JobNotFound(job_id)
-            rows = (
-                await conn.execute(
-                    sa.select(job_events)
-                    .where(job_events.c.job_id == job_id)
-                    .order_by(job_events.c.id)
-                )
-            ).mappings()
-            return Job.from_row(job_row), [JobEvent.from_row(row) for row in rows]
+            job_row = await _job_row(conn, sa.select(jobs).where(jobs.c.id == job_id), job_id)
+            return Job.from_row(job_row), await _history(conn, job_id)
 
     async def view(self, job_id: int, *, with_crawl: bool = False) -> JobView:
         """Everything a job's page shows, on one connection; ``with_crawl`` adds the
@@ -213,21 +201,12 @@ class JobQueries:
                 stmt = stmt.add_columns(
                     *(column.label(f"crawl_{column.name}") for column in crawls.c)
                 ).outerjoin(crawls, crawls.c.job_id == jobs.c.id)
-            job_row = (await conn.execute(stmt)).mappings().one_or_none()
-            if job_row is None:
-                raise errors.JobNotFound(job_id)
+            job_row = await _job_row(conn, stmt, job_id)
             job = Job.from_row(job_row)
             crawl = None
             if with_crawl and job_row["crawl_job_id"] is not None:
                 crawl = {column.name: job_row[f"crawl_{column.name}"] for column in crawls.c}
-            events = (
-                await conn.execute(
-                    sa.select(job_events)
-                    .where(job_events.c.job_id == job_id)
-                    .order_by(job_events.c.id)
-                )
-            ).mappings()
-            history = [JobEvent.from_row(row) for row in events]
+            history = await _history(conn, job_id)
             depends_on: list[int] = []
             if job_row["has_deps"]:
                 depends_on = list(
@@ -272,3 +251,17 @@ class JobQueries:
             sa.select(jobs).where(jobs.c.chain_id == chain_id).order_by(jobs.c.id)
         )
         return [Job.from_row(row) for row in rows]
+
+
+async def _job_row(conn: AsyncConnection, stmt: sa.Select[Any], job_id: int) -> Mapping[str, Any]:
+    row: Mapping[str, Any] | None = (await conn.execute(stmt)).mappings().one_or_none()
+    if row is None:
+        raise errors.JobNotFound(job_id)
+    return row
+
+
+async def _history(conn: AsyncConnection, job_id: int) -> list[JobEvent]:
+    rows = await conn.execute(
+        sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
+    )
+    return [JobEvent.from_row(row) for row in rows.mappings()]
