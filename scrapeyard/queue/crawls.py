@@ -23,8 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from scrapeyard.queue import dialects, queries
 from scrapeyard.queue.database import Database
 from scrapeyard.queue.dialects import now, seconds_from_now
+from scrapeyard.queue.jobs import JobStatus
 from scrapeyard.queue.tables import crawl_frontier, crawl_pages, crawls
 
+CRAWL_KINDS = frozenset({"scrape", "crawl", "map"})
+"""The job kinds that keep a crawl: a frontier, counters and page records."""
 OPEN_STATES = ("queued", "claimed")
 
 
@@ -335,6 +338,17 @@ class CrawlStore:
         async with self.db.read() as conn:
             row = (await conn.execute(stmt)).mappings().one_or_none()
         return dict(row) if row is not None else None
+
+    async def shown_counters(self, view: queries.JobView) -> dict[str, Any] | None:
+        """A crawl job's counters as the API and dashboard show them (``view`` read
+        ``with_crawl``). A running crawl's lead counts its backlog every second and
+        reports it as progress; that figure is used rather than counted again on every
+        poll, which would read the crawl's whole backlog each time."""
+        job = view.job
+        queued = (job.progress or {}).get("queued") if job.status is JobStatus.RUNNING else None
+        if isinstance(queued, int) and view.crawl is not None:
+            return {**view.crawl, "open": queued}
+        return await self.counters(job.id)
 
     async def note(self, job_id: int, stats: Mapping[str, Any]) -> None:
         """Merge ``stats`` into the crawl's free-form statistics."""

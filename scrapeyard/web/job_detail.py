@@ -14,12 +14,11 @@ from typing import Any
 
 from scrapeyard import exports
 from scrapeyard.api import deps
-from scrapeyard.queue.crawls import CrawlStore
+from scrapeyard.queue.crawls import CRAWL_KINDS, CrawlStore
 from scrapeyard.queue.jobs import EventType, Job, JobEvent
 from scrapeyard.web import progress, rendering
 from scrapeyard.web.viewer import Viewer
 
-CRAWL_KINDS = frozenset({"scrape", "map", "crawl"})
 PREVIEW_RESULTS = 10
 PREVIEW_ERRORS = 20
 
@@ -126,7 +125,8 @@ def _attempt(start: JobEvent, end: JobEvent | None, error: dict[str, Any]) -> At
 
 
 async def gather(res: deps.Resources, job_id: int) -> JobDetail:
-    job, events = await res.store.with_history(job_id)
+    view = await res.store.view(job_id, with_crawl=True)
+    job, events = view.job, view.history
     crawl = job.kind in CRAWL_KINDS
     counters = None
     results: list[dict[str, Any]] = []
@@ -134,7 +134,7 @@ async def gather(res: deps.Resources, job_id: int) -> JobDetail:
     more_results = more_errors = False
     if crawl:
         crawls = CrawlStore(res.store.db)
-        counters = await crawls.counters(job.id)
+        counters = await crawls.shown_counters(view)
         if counters is not None:
             ok = await crawls.pages(job.id, ok=True, limit=PREVIEW_RESULTS)
             bad = await crawls.pages(job.id, ok=False, limit=PREVIEW_ERRORS)

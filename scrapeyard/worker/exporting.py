@@ -13,7 +13,7 @@ from typing import Literal
 
 from scrapeyard import errors, exports
 from scrapeyard.datasets import shapes
-from scrapeyard.queue.crawls import CrawlStore
+from scrapeyard.queue.crawls import CRAWL_KINDS, CrawlStore
 from scrapeyard.queue.datasets import DatasetStore, RecordFilter
 from scrapeyard.queue.jobs import Job
 
@@ -22,7 +22,6 @@ Chunk = tuple[bytes, int]
 Format = Literal["jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv")
 BATCH = 1000
-CRAWL_KINDS = ("scrape", "crawl", "map")
 
 
 def check_format(value: object, where: str = "format") -> Format:

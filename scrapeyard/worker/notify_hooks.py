@@ -24,13 +24,13 @@ from typing import Any
 
 from scrapeyard import config
 from scrapeyard.notify import alerts, email, events, messages, runtime, signing
+from scrapeyard.queue.crawls import CRAWL_KINDS
 from scrapeyard.queue.jobs import Job
 from scrapeyard.queue.notices import Draft, NoticeStore
 from scrapeyard.queue.store import JobStore
 from scrapeyard.queue.webhooks import WebhookStore
 from scrapeyard.worker import events as worker_events
 
-CRAWL_KINDS = frozenset({"scrape", "map", "crawl"})
 """Kinds whose ``webhook`` option subscribes a URL to the job's events."""
 
 log = logging.getLogger(__name__)

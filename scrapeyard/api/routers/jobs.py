@@ -9,11 +9,9 @@ from fastapi import APIRouter, Query, Response
 from scrapeyard.api import errors, schemas
 from scrapeyard.api.deps import JobIdPath, ReadKey, Store, WriteKey
 from scrapeyard.queue import queries
-from scrapeyard.queue.crawls import CrawlStore
-from scrapeyard.queue.jobs import JobSpec, JobStatus
+from scrapeyard.queue.crawls import CRAWL_KINDS, CrawlStore
+from scrapeyard.queue.jobs import JobSpec
 from scrapeyard.queue.store import JobStore
-
-CRAWL_KINDS = frozenset({"scrape", "crawl", "map"})
 
 router = APIRouter(
     prefix="/v1/jobs", tags=["jobs"], responses=errors.responses(401, 403, 422, 429, 503)
@@ -25,14 +23,7 @@ async def with_history(store: JobStore, job_id: int) -> schemas.Job:
     view = await store.view(job_id, with_crawl=True)
     stats = None
     if view.job.kind in CRAWL_KINDS:
-        # A running crawl reports its backlog with its progress every second; counting
-        # it again on every poll would read the whole frontier each time.
-        progress = view.job.progress or {}
-        queued = progress.get("queued") if view.job.status is JobStatus.RUNNING else None
-        if isinstance(queued, int) and view.crawl is not None:
-            stats = {**view.crawl, "open": queued}
-        else:
-            stats = await CrawlStore(store.db).counters(job_id)
+        stats = await CrawlStore(store.db).shown_counters(view)
     return schemas.Job.with_history(
         view.job, view.history, stats=stats, depends_on=view.depends_on, chain=view.chain
     )
