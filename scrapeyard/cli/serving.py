@@ -173,15 +173,19 @@ async def _freeze_heap_once_started(server: uvicorn.Server) -> None:
     a pause of 100 ms and more, every few seconds under load, that a request waiting
     behind it pays. Frozen, a full collection walks only what requests made.
     """
-    while not server.started:
-        await asyncio.sleep(0.05)
+    await _started(server)
     gc.collect()
     gc.freeze()
 
 
-async def _when_started(server: uvicorn.Server, url: str, on_ready: Ready) -> None:
+async def _started(server: uvicorn.Server) -> None:
+    """Return once uvicorn answers requests (it says so by a flag, not an event)."""
     while not server.started:
         await asyncio.sleep(0.05)
+
+
+async def _when_started(server: uvicorn.Server, url: str, on_ready: Ready) -> None:
+    await _started(server)
     try:
         await on_ready(url)
     except asyncio.CancelledError:
