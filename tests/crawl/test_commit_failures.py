@@ -11,13 +11,12 @@ could not store.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from scrapeyard import errors
-from scrapeyard.queue.crawls import ClaimedUrl, CrawlStore, Retry
+from scrapeyard.queue.crawls import ClaimedUrl, CrawlStore
 from scrapeyard.queue.jobs import JobSpec, JobStatus
 from scrapeyard.queue.store import JobStore
 from scrapeyard.queue.tables import crawl_frontier
@@ -48,37 +47,17 @@ class FlakyCrawlStore(CrawlStore):
         self.failed_commits = 0
         self.failed_claims = 0
 
-    async def commit(
-        self,
-        job_id: int,
-        participant: str,
-        *,
-        finished: Sequence[tuple[int, str]],
-        retries: Sequence[Retry],
-        records: Mapping[int, Mapping[str, Any]],
-        discovered: Sequence[Mapping[str, Any]],
-        counts: Mapping[str, int],
-    ) -> int:
+    async def commit(self, *args: Any, **kwargs: Any) -> int:
         if self._fail_commit(next(self._commits)):
             self.failed_commits += 1
             raise self._error()
-        return await super().commit(
-            job_id,
-            participant,
-            finished=finished,
-            retries=retries,
-            records=records,
-            discovered=discovered,
-            counts=counts,
-        )
+        return await super().commit(*args, **kwargs)
 
-    async def claim(
-        self, job_id: int, participant: str, limit: int, lease: float
-    ) -> list[ClaimedUrl]:
+    async def claim(self, *args: Any, **kwargs: Any) -> list[ClaimedUrl]:
         if self._fail_claim(next(self._claims)):
             self.failed_claims += 1
             raise errors.DatabaseUnavailable("connection reset (injected)")
-        return await super().claim(job_id, participant, limit, lease)
+        return await super().claim(*args, **kwargs)
 
 
 async def _frontier_states(store: JobStore, job_id: int) -> dict[str, int]:

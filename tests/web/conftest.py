@@ -87,6 +87,24 @@ class Dashboard:
         return run(_create_keys(self.database_url, [(name, scope)]))[0]
 
 
+def session_cookie(client: httpx.Client, secret: str) -> str:
+    """Log in through the form with ``secret``; the ``Cookie`` header of the session.
+
+    The dashboard's cookies are Secure (a browser keeps them on loopback); httpx keeps
+    them for HTTPS only, so a test sends this header itself.
+    """
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token is not None
+    login = client.post(
+        "/login",
+        data={"csrf": token.group(1), "key": secret},
+        headers={"Cookie": f"scrapeyard_login={form.cookies['scrapeyard_login']}"},
+    )
+    assert login.status_code == 303
+    return f"scrapeyard_session={login.cookies['scrapeyard_session']}"
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion on a loop of its own, in a thread: Playwright's sync
     API keeps an event loop running on the main thread while a browser is open."""

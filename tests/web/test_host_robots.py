@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -17,7 +16,7 @@ from scrapeyard.queue.store import JobStore
 from scrapeyard.queue.tables import hosts as hosts_table
 from scrapeyard.worker.resources import Resources
 from tests.api import live
-from tests.web.conftest import run
+from tests.web.conftest import run, session_cookie
 
 RULES = b"User-agent: *\nDisallow: /private/\nSitemap: http://example.com/sitemap.xml\n"
 
@@ -71,18 +70,7 @@ async def test_the_rules_a_worker_reads_are_kept_and_replaced(
 def test_the_hosts_page_shows_the_rules_in_force(settings: config.Settings) -> None:
     secret = run(_a_host_with_rules(settings.database_url))
     with live.live_server(settings) as served, httpx.Client(base_url=served.url) as client:
-        form = client.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert token is not None
-        login = client.post(
-            "/login",
-            data={"csrf": token.group(1), "key": secret},
-            headers={"Cookie": f"scrapeyard_login={form.cookies['scrapeyard_login']}"},
-        )
-        assert login.status_code == 303
-        # Secure cookies: httpx keeps them for HTTPS only, so the test sends it itself.
-        cookie = f"scrapeyard_session={login.cookies['scrapeyard_session']}"
-        page = client.get("/hosts", headers={"Cookie": cookie})
+        page = client.get("/hosts", headers={"Cookie": session_cookie(client, secret)})
 
     assert page.status_code == 200
     rules = page.text[page.text.index('id="robots"') :]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 from scrapeyard import config
 from scrapeyard.queue import database, keys
 from tests.api import live
-from tests.web.conftest import run
+from tests.web.conftest import run, session_cookie
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -74,22 +73,9 @@ def test_a_logged_in_browser_gets_the_404_page_with_the_navigation(
     server: str, settings: config.Settings
 ) -> None:
     secret = run(_create_key(settings.database_url))
-    # The dashboard's cookies are Secure (a browser keeps them on loopback); httpx keeps
-    # them for HTTPS only, so this test sends them itself.
     with httpx.Client(base_url=server) as client:
-        form = client.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert token is not None
-        login = client.post(
-            "/login",
-            data={"csrf": token.group(1), "key": secret},
-            headers={"Cookie": f"scrapeyard_login={form.cookies['scrapeyard_login']}"},
-        )
-        assert login.status_code == 303
-        session = login.cookies["scrapeyard_session"]
-        response = client.get(
-            "/foo", headers={**BROWSER, "Cookie": f"scrapeyard_session={session}"}
-        )
+        cookie = session_cookie(client, secret)
+        response = client.get("/foo", headers={**BROWSER, "Cookie": cookie})
     assert response.status_code == 404
     assert "Nothing here: /foo" in response.text
     assert 'aria-label="Main"' in response.text
